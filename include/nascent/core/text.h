@@ -1,0 +1,29 @@
+#pragma once
+
+/// Small text helpers shared by config parsing and error messages.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nascent {
+
+/// Levenshtein distance between two strings.
+int64_t edit_distance(std::string_view a, std::string_view b);
+
+/// The closest of `candidates` to `word` if it is close enough to be a likely typo.
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates);
+
+/// "a, b or c" for error messages.
+std::string join_choices(const std::vector<std::string>& choices);
+
+/// Shortest decimal text that reads back to the same double ("0.5", "1e-05").
+std::string format_double(double value);
+
+/// 64-bit FNV-1a hash.
+uint64_t fnv1a_64(std::string_view text);
+
+}  // namespace nascent
