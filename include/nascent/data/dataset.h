@@ -41,7 +41,9 @@ struct Split {
 Split stratified_split(const std::vector<int64_t>& labels, int64_t num_classes,
                        int64_t validation_size, uint64_t seed);
 
-/// A seeded, class-stratified subset of `count` of `indices` (all of them if count >= size).
+/// A seeded, class-stratified subset of `count` of `indices` (all of them if count >= size),
+/// sorted ascending. `labels` holds the label of every example of the dataset and is indexed by
+/// the values in `indices` (for example, the train indices of a Split and ImageDataset::labels).
 std::vector<int64_t> stratified_subset(const std::vector<int64_t>& indices,
                                        const std::vector<int64_t>& labels, int64_t num_classes,
                                        int64_t count, uint64_t seed);

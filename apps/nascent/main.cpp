@@ -1,0 +1,241 @@
+// The nascent command line: parses arguments, calls the library, prints. Nothing else.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "nascent/core/error.h"
+#include "nascent/experiment/config.h"
+#include "nascent/experiment/experiment.h"
+#include "nascent/train/runtime.h"
+
+namespace {
+
+/// An in-place progress bar on stderr, drawn only when stderr is a terminal.
+class ProgressBar {
+ public:
+  ProgressBar() : enabled_(isatty(STDERR_FILENO) == 1) {}
+
+  void update(int64_t step, int64_t total) {
+    if (!enabled_ || total <= 0) return;
+    const int64_t width = 30;
+    const int64_t filled = step * width / total;
+    if (filled == last_filled_ && step != total) return;
+    last_filled_ = filled;
+    std::fprintf(stderr, "\r  [%s%s] %3lld%%", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(),
+                 static_cast<long long>(step * 100 / total));
+    if (step == total) clear();
+    std::fflush(stderr);
+  }
+
+  void clear() {
+    if (!enabled_) return;
+    std::fprintf(stderr, "\r%s\r", std::string(50, ' ').c_str());
+    last_filled_ = -1;
+  }
+
+ private:
+  bool enabled_;
+  int64_t last_filled_ = -1;
+};
+
+std::string format_count(int64_t value) {
+  std::string digits = std::to_string(value);
+  for (int64_t i = static_cast<int64_t>(digits.size()) - 3; i > 0; i -= 3) {
+    digits.insert(static_cast<size_t>(i), ",");
+  }
+  return digits;
+}
+
+std::string format_accuracy(const nlohmann::json& value) {
+  return value.is_number() ? fmt::format("{:.2f}%", value.get<double>() * 100.0) : "-";
+}
+
+int run_search_command(const std::string& config_path, const std::string& output_dir,
+                       const std::optional<int64_t>& max_trials,
+                       const std::optional<double>& time_limit_min,
+                       const std::optional<int64_t>& final_epochs,
+                       const std::optional<int64_t>& seed) {
+  nascent::ExperimentConfig config = nascent::load_experiment_config(config_path);
+  if (max_trials) config.budget.max_trials = *max_trials;
+  if (time_limit_min) config.budget.time_limit_min = *time_limit_min;
+  if (final_epochs) config.final.train.epochs = *final_epochs;
+  if (seed) config.seed = static_cast<uint64_t>(*seed);
+  if (config.budget.max_trials <= 0 && config.budget.time_limit_min <= 0) {
+    throw nascent::Error("budget: expected --max-trials or --time-limit-min above 0, found no "
+                         "limit");
+  }
+  config.final.train.validate();
+  nascent::set_torch_threads(config.threads);
+
+  spdlog::info("study '{}' in {}: strategy {}, budget {} trials / {} min, seed {}", config.study,
+               output_dir, config.strategy.name,
+               config.budget.max_trials > 0 ? std::to_string(config.budget.max_trials) : "no limit",
+               config.budget.time_limit_min > 0 ? fmt::format("{}", config.budget.time_limit_min)
+                                                : "no limit",
+               config.seed);
+
+  ProgressBar progress;
+  nascent::SearchEvents events;
+  events.on_info = [&](const std::string& line) {
+    progress.clear();
+    spdlog::info("{}", line);
+  };
+  events.on_step = [&](int64_t step, int64_t total) { progress.update(step, total); };
+  events.on_trial = [&](const nascent::TrialRecord& trial, const std::string& description) {
+    progress.clear();
+    const std::string accuracy = std::isnan(trial.validation_accuracy)
+                                     ? std::string("-")
+                                     : fmt::format("{:.2f}%", trial.validation_accuracy * 100);
+    spdlog::info("trial {:>3} {:<8} val {:>7} params {:>9} {:>6.1f}s  {}", trial.id,
+                 nascent::to_string(trial.state), accuracy, format_count(trial.params),
+                 trial.train_seconds, description);
+    if (!trial.error.empty()) spdlog::warn("trial {}: {}", trial.id, trial.error);
+  };
+  events.on_final_epoch = [&](const nascent::EpochMetrics& epoch) {
+    progress.clear();
+    spdlog::info("final epoch {:>2}: loss {:.4f}, train accuracy {:.2f}%, {:.1f}s", epoch.epoch,
+                 epoch.train_loss, epoch.train_accuracy * 100, epoch.seconds);
+  };
+
+  nascent::SearchRunOptions options;
+  options.output_dir = output_dir;
+  const nlohmann::json summary = nascent::run_search(config, options, events);
+
+  const auto& trials = summary["trials"];
+  std::cout << fmt::format(
+      "\nsearch finished ({}): {} complete, {} failed, {} invalid, {} interrupted; budget {} "
+      "trials / {} min; search {:.0f}s, final {:.0f}s, total {:.0f}s\n",
+      summary["stop_reason"].get<std::string>(), trials["complete"].get<int64_t>(),
+      trials["failed"].get<int64_t>(), trials["invalid"].get<int64_t>(),
+      trials["interrupted"].get<int64_t>(), summary["budget"]["max_trials"].get<int64_t>(),
+      summary["budget"]["time_limit_min"].get<double>(), summary["search_elapsed_s"].get<double>(),
+      summary["final_elapsed_s"].get<double>(), summary["elapsed_s"].get<double>());
+  if (summary["best"].is_null()) {
+    std::cout << summary["message"].get<std::string>() << "\n";
+    return 0;
+  }
+  const auto& best = summary["best"];
+  std::cout << fmt::format("best: trial {}  {}\n", best["trial_id"].get<int64_t>(),
+                           best["short"].get<std::string>());
+  std::cout << fmt::format("  arch            {}\n", best["arch"].get<std::string>());
+  std::cout << fmt::format("  val accuracy    {}\n", format_accuracy(best["val_accuracy"]));
+  std::cout << fmt::format("  test accuracy   {}\n", format_accuracy(best.value("test_accuracy",
+                                                                       nlohmann::json())));
+  std::cout << fmt::format("  params          {}\n", format_count(best["params"].get<int64_t>()));
+  std::cout << fmt::format("  flops (MACs)    {}\n", format_count(best["flops"].get<int64_t>()));
+  if (best.contains("latency_ms")) {
+    std::cout << fmt::format("  latency         {:.3f} ms (batch 1, median)\n",
+                             best["latency_ms"].get<double>());
+  }
+  std::cout << fmt::format("  summary         {}/summary.json, model {}/model.pt\n", output_dir,
+                           output_dir);
+  return 0;
+}
+
+int run_status_command(const std::string& output_dir, bool as_json) {
+  const nlohmann::json status = nascent::study_status(output_dir);
+  if (as_json) {
+    std::cout << status.dump(2) << "\n";
+    return 0;
+  }
+  const auto& trials = status["trials"];
+  std::cout << fmt::format("study {}\n", output_dir);
+  std::cout << fmt::format("  trials: {} complete, {} failed, {} invalid, {} pruned, {} "
+                           "interrupted, {} running\n",
+                           trials["complete"].get<int64_t>(), trials["failed"].get<int64_t>(),
+                           trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
+                           trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>());
+  std::cout << fmt::format("  budget: {} trials / {} min; search elapsed {:.0f}s; stop: {}\n",
+                           status["max_trials"].get<int64_t>(),
+                           status["time_limit_min"].get<double>(),
+                           status["search_elapsed_s"].get<double>(),
+                           status["stop_reason"].get<std::string>().empty()
+                               ? std::string("not finished")
+                               : status["stop_reason"].get<std::string>());
+  if (!status["best"].is_null()) {
+    const auto& best = status["best"];
+    std::cout << fmt::format("  best: trial {} val {} params {}\n        {}\n",
+                             best["trial_id"].get<int64_t>(), format_accuracy(best["val_accuracy"]),
+                             format_count(best["params"].get<int64_t>()),
+                             best["arch"].get<std::string>());
+  }
+  std::cout << fmt::format("  final model: {}\n",
+                           status["final_model"].get<bool>() ? "model.pt" : "not yet trained");
+  return 0;
+}
+
+int run_evaluate_command(const std::string& output_dir, int64_t threads) {
+  nascent::set_torch_threads(threads);
+  const nlohmann::json result = nascent::evaluate_study(output_dir);
+  std::cout << fmt::format("test accuracy {} on {} images (summary.json: {}){}\n",
+                           format_accuracy(result["test_accuracy"]),
+                           result["test_size"].get<int64_t>(),
+                           format_accuracy(result["summary_test_accuracy"]),
+                           result["matches"].get<bool>() ? ", identical" : ", DIFFERENT");
+  return result["matches"].get<bool>() ? 0 : 3;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nascent: neural architecture search on LibTorch"};
+  app.require_subcommand(1);
+  spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
+
+  std::string config_path;
+  std::string output_dir;
+  std::optional<int64_t> max_trials;
+  std::optional<double> time_limit_min;
+  std::optional<int64_t> final_epochs;
+  std::optional<int64_t> seed;
+  auto* search = app.add_subcommand("search", "Run or resume a search; retrain and test the best");
+  search->add_option("config", config_path, "Experiment file (YAML)")->required();
+  search->add_option("--out", output_dir, "Study directory (created, or resumed if it exists)")
+      ->required();
+  search->add_option("--max-trials", max_trials, "Override budget.max_trials")
+      ->check(CLI::NonNegativeNumber);
+  search->add_option("--time-limit-min", time_limit_min, "Override budget.time_limit_min")
+      ->check(CLI::NonNegativeNumber);
+  search->add_option("--final-epochs", final_epochs, "Override final.epochs")
+      ->check(CLI::PositiveNumber);
+  search->add_option("--seed", seed, "Override seed")->check(CLI::NonNegativeNumber);
+
+  std::string status_dir;
+  bool status_json = false;
+  auto* status = app.add_subcommand("status", "Show the state of a study directory");
+  status->add_option("dir", status_dir, "Study directory")->required();
+  status->add_flag("--json", status_json, "Print the status as JSON");
+
+  std::string evaluate_dir;
+  int64_t evaluate_threads = 2;
+  auto* evaluate =
+      app.add_subcommand("evaluate", "Reload a study's final model and measure its test accuracy");
+  evaluate->add_option("dir", evaluate_dir, "Study directory")->required();
+  evaluate->add_option("--threads", evaluate_threads, "LibTorch threads")
+      ->check(CLI::PositiveNumber);
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*search) {
+      return run_search_command(config_path, output_dir, max_trials, time_limit_min, final_epochs,
+                                seed);
+    }
+    if (*status) return run_status_command(status_dir, status_json);
+    if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
+  } catch (const std::exception& error) {
+    // One line: LibTorch errors carry a multi-line C++ trace after the first line.
+    std::string message = error.what();
+    message = message.substr(0, message.find('\n'));
+    std::cerr << "nascent: error: " << message << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+#pragma once
+
+/// Full-training evaluation of macro-space architectures on an image dataset.
+
+#include <memory>
+
+#include "nascent/data/dataset.h"
+#include "nascent/eval/evaluator.h"
+#include "nascent/nn/network_plan.h"
+#include "nascent/train/train_options.h"
+
+namespace nascent {
+
+/// ArchitectureCheck of a macro-space architecture by shape inference (no LibTorch needed).
+ArchitectureCheck check_macro_architecture(const Architecture& architecture,
+                                           const ImageShape& input, int64_t num_classes);
+
+/// Builds each architecture with LibTorch, trains it on `train` with `options` and scores it
+/// by accuracy on `validation`. A non-finite loss makes the trial FAILED with the step.
+std::unique_ptr<Evaluator> make_training_evaluator(const ImageDataset& train,
+                                                   const ImageDataset& validation,
+                                                   const TrainOptions& options);
+
+}  // namespace nascent

@@ -1,0 +1,77 @@
+#pragma once
+
+/// The experiment file: what to search, on which data, with which strategy and budget.
+
+#include <cstdint>
+#include <string>
+
+#include "nascent/space/macro_space.h"
+#include "nascent/space/search_space.h"
+#include "nascent/strategy/strategy.h"
+#include "nascent/train/train_options.h"
+
+namespace nascent {
+
+/// Where the data comes from and how it is split.
+struct DataConfig {
+  /// "fashion-mnist", "mnist" or "idx" (any directory of MNIST-style IDX files).
+  std::string dataset = "fashion-mnist";
+  /// Directory holding the IDX files.
+  std::string directory = "/usr/share/datasets/fashion-mnist";
+  /// Debian package that provides the directory, named in the error when it is missing.
+  std::string debian_package = "dataset-fashion-mnist";
+  /// Examples of the training file held out, stratified, for validation.
+  int64_t validation_size = 6000;
+  /// Examples of the remaining training data used to train candidates; 0 means all.
+  int64_t search_train_size = 0;
+};
+
+/// When the search stops. At least one limit must be set.
+struct BudgetConfig {
+  /// Trials that count (complete, failed, pruned); 0 means no limit.
+  int64_t max_trials = 0;
+  /// Wall-clock limit for the search phase in minutes, summed over resumed runs; 0 means
+  /// no limit. No trial starts after it.
+  double time_limit_min = 0.0;
+};
+
+/// The retraining of the best architecture.
+struct FinalConfig {
+  /// Training options; start from the `train` section and override what `final` names.
+  TrainOptions train;
+};
+
+/// A whole experiment file.
+struct ExperimentConfig {
+  /// Path of the file it came from ("<string>" when parsed from text).
+  std::string path;
+  std::string study = "study";
+  uint64_t seed = 0;
+  /// LibTorch intra-op threads.
+  int64_t threads = 2;
+  DataConfig data;
+  MacroSpaceOptions space_options;
+  SearchSpace space;
+  /// Line of the `space` section, for errors found once the data's shape is known.
+  int64_t space_line = 0;
+  StrategyOptions strategy;
+  BudgetConfig budget;
+  /// Training of candidates during the search.
+  TrainOptions train;
+  FinalConfig final;
+  /// The file's text, stored with the study.
+  std::string text;
+};
+
+/// A canonical text of everything that shapes the search (space, data, strategy, candidate
+/// training, seed). A study refuses to resume under a config with a different fingerprint.
+std::string search_fingerprint(const ExperimentConfig& config);
+
+/// Reads and validates an experiment file. Throws nascent::ConfigError with the file, line,
+/// key path, what was expected and what was found (and "did you mean" for unknown keys).
+ExperimentConfig load_experiment_config(const std::string& path);
+
+/// Same, from text; `path` is only used in messages.
+ExperimentConfig parse_experiment_config(const std::string& text, const std::string& path);
+
+}  // namespace nascent

@@ -1,0 +1,66 @@
+#pragma once
+
+/// The ask/tell interface every search strategy implements.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nascent/core/random.h"
+#include "nascent/space/search_space.h"
+#include "nascent/store/trial.h"
+
+namespace nascent {
+
+/// What a strategy learns about one architecture it proposed (or that was replayed from a
+/// stored study).
+struct Observation {
+  /// kComplete, kFailed, kInvalid or kPruned.
+  TrialState state = TrialState::kComplete;
+  /// The objective, higher is better; NaN when there is none (failed, invalid).
+  double objective = 0.0;
+};
+
+/// A search strategy. The search loop calls ask() for a candidate, evaluates it, then calls
+/// tell() with the result. tell() may also be called for architectures the strategy did not
+/// ask for in this process (a resumed study replays its history), and for duplicates, whose
+/// result is served from the study's cache.
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+
+  /// The strategy's name as written in configs ("random", "evolution").
+  virtual std::string name() const = 0;
+
+  /// The next candidate, or nullopt when the strategy has nothing left to propose (it has
+  /// proposed every architecture of a finite space).
+  virtual std::optional<Architecture> ask() = 0;
+
+  /// The result of evaluating `architecture`.
+  virtual void tell(const Architecture& architecture, const Observation& observation) = 0;
+};
+
+/// Settings for the built-in strategies.
+struct StrategyOptions {
+  /// "random" or "evolution".
+  std::string name = "evolution";
+  /// Regularised evolution: number of architectures kept alive.
+  int64_t population_size = 16;
+  /// Regularised evolution: tournament size.
+  int64_t sample_size = 4;
+  /// Random search enumerates spaces up to this size and proposes each member once.
+  int64_t enumeration_limit = 100000;
+
+  /// Throws nascent::Error naming the bad field.
+  void validate() const;
+};
+
+/// The names make_strategy() accepts.
+const std::vector<std::string>& strategy_names();
+
+/// Creates a strategy over `space` seeded with `seed`.
+std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const SearchSpace& space,
+                                        uint64_t seed);
+
+}  // namespace nascent

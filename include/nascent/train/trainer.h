@@ -1,0 +1,60 @@
+#pragma once
+
+/// The training loop shared by candidate evaluation and the final model. Includes torch.
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "nascent/store/trial.h"
+#include "nascent/train/tensor_data.h"
+#include "nascent/train/train_options.h"
+
+namespace nascent {
+
+/// Accuracy and mean loss of a model on a dataset.
+struct EvaluationResult {
+  double accuracy = 0.0;
+  double loss = 0.0;
+};
+
+/// What a training run produced.
+struct TrainingOutcome {
+  /// Metrics of every finished epoch.
+  std::vector<EpochMetrics> epochs;
+  /// Set when the loss became NaN or infinite: the global step (1-based) where it happened.
+  std::optional<int64_t> diverged_at_step;
+  double seconds = 0.0;
+};
+
+/// Called after each epoch (for storing metrics as they come) and after each step (for a
+/// progress bar). Either may be empty.
+struct TrainingCallbacks {
+  std::function<void(const EpochMetrics&)> on_epoch;
+  std::function<void(int64_t step, int64_t total_steps)> on_step;
+};
+
+/// Trains `model` on `train` with `options`. When `validation` is given, it is evaluated after
+/// every epoch. Random draws (shuffling, augmentation, dropout) come from LibTorch's global
+/// generator, which the caller seeds. A non-finite loss stops training and is reported in
+/// the outcome rather than thrown, so a search can record the trial as failed and go on.
+TrainingOutcome train_model(torch::nn::Module& model,
+                            const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                            const TensorData& train, const TensorData* validation,
+                            const TrainOptions& options, const TrainingCallbacks& callbacks = {});
+
+/// Accuracy and cross-entropy of `model` on `data`, in evaluation mode without gradients.
+EvaluationResult evaluate_model(torch::nn::Module& model,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                                const TensorData& data, int64_t batch_size);
+
+/// Median latency in milliseconds of one forward pass on a batch of `batch_size` images after
+/// `warmup` untimed passes, over `repeats` timed passes, in evaluation mode.
+double measure_latency_ms(torch::nn::Module& model,
+                          const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                          const std::vector<int64_t>& image_shape, int64_t batch_size,
+                          int64_t warmup = 10, int64_t repeats = 50);
+
+}  // namespace nascent

@@ -1,0 +1,75 @@
+#include "nascent/eval/training_evaluator.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "nascent/core/error.h"
+#include "nascent/nn/macro_net.h"
+#include "nascent/train/trainer.h"
+
+namespace nascent {
+
+namespace {
+
+class TrainingEvaluator : public Evaluator {
+ public:
+  TrainingEvaluator(const ImageDataset& train, const ImageDataset& validation,
+                    const TrainOptions& options)
+      : options_(options),
+        input_{train.channels, train.height, train.width},
+        num_classes_(std::max(train.num_classes, validation.num_classes)) {
+    options_.validate();
+
+    // Normalisation statistics come from the training part only.
+    auto [mean, std] = TensorData::channel_statistics(train);
+    train_ = TensorData::from(train, mean, std);
+    validation_ = TensorData::from(validation, mean, std);
+  }
+
+  ArchitectureCheck check(const Architecture& architecture) const override {
+    return check_macro_architecture(architecture, input_, num_classes_);
+  }
+
+  Evaluation evaluate(const Architecture& architecture, const TrialContext& context) override {
+    torch::manual_seed(context.seed);
+    MacroNet model(plan_network(architecture, input_, num_classes_));
+    const auto forward = [&](const torch::Tensor& images) { return model->forward(images); };
+
+    TrainingCallbacks callbacks;
+    callbacks.on_epoch = context.on_epoch;
+    callbacks.on_step = context.on_step;
+    const TrainingOutcome outcome =
+        train_model(*model, forward, train_, &validation_, options_, callbacks);
+
+    Evaluation evaluation;
+    evaluation.epochs = outcome.epochs;
+    evaluation.train_seconds = outcome.seconds;
+    if (outcome.diverged_at_step) {
+      evaluation.state = TrialState::kFailed;
+      evaluation.validation_accuracy = std::nan("");
+      evaluation.error = fmt::format("training diverged: the loss became non-finite at step {}",
+                                     *outcome.diverged_at_step);
+      return evaluation;
+    }
+    evaluation.validation_accuracy = outcome.epochs.back().validation_accuracy;
+    return evaluation;
+  }
+
+ private:
+  TrainOptions options_;
+  ImageShape input_;
+  int64_t num_classes_;
+  TensorData train_;
+  TensorData validation_;
+};
+
+}  // namespace
+
+std::unique_ptr<Evaluator> make_training_evaluator(const ImageDataset& train,
+                                                   const ImageDataset& validation,
+                                                   const TrainOptions& options) {
+  return std::make_unique<TrainingEvaluator>(train, validation, options);
+}
+
+}  // namespace nascent

@@ -1,0 +1,484 @@
+#include "nascent/experiment/config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "nascent/core/error.h"
+#include "nascent/core/text.h"
+
+namespace nascent {
+
+namespace {
+
+/// What kind of values a macro-space aspect takes.
+enum class AspectKind { kInteger, kNumber, kName, kBoolean, kSkip };
+
+struct AspectSpec {
+  const char* key;
+  AspectKind kind;
+  Decision MacroSpaceOptions::*member;
+};
+
+const std::vector<AspectSpec>& aspect_specs() {
+  static const std::vector<AspectSpec> specs = {
+      {"stem_width", AspectKind::kInteger, &MacroSpaceOptions::stem_width},
+      {"stages", AspectKind::kInteger, &MacroSpaceOptions::stages},
+      {"depth", AspectKind::kInteger, &MacroSpaceOptions::depth},
+      {"downsample", AspectKind::kName, &MacroSpaceOptions::downsample},
+      {"op", AspectKind::kName, &MacroSpaceOptions::op},
+      {"width", AspectKind::kInteger, &MacroSpaceOptions::width},
+      {"kernel", AspectKind::kInteger, &MacroSpaceOptions::kernel},
+      {"expansion", AspectKind::kInteger, &MacroSpaceOptions::expansion},
+      {"activation", AspectKind::kName, &MacroSpaceOptions::activation},
+      {"batch_norm", AspectKind::kBoolean, &MacroSpaceOptions::batch_norm},
+      {"skip", AspectKind::kSkip, &MacroSpaceOptions::skip},
+      {"dense_layers", AspectKind::kInteger, &MacroSpaceOptions::dense_layers},
+      {"dense_width", AspectKind::kInteger, &MacroSpaceOptions::dense_width},
+      {"dropout", AspectKind::kNumber, &MacroSpaceOptions::dropout},
+  };
+  return specs;
+}
+
+std::string describe_node(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return fmt::format("'{}'", node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "an undefined value";
+  }
+}
+
+/// Reads typed values from YAML nodes and turns every problem into a ConfigError.
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key_path,
+                         const std::string& problem) const {
+    const int64_t line = node.IsDefined() ? node.Mark().line + 1 : 0;
+    throw ConfigError(path_, line, key_path, problem);
+  }
+
+  /// Refuses keys outside `allowed`, suggesting the closest one.
+  void check_keys(const YAML::Node& map, const std::string& key_path,
+                  const std::vector<std::string>& allowed) const {
+    if (!map.IsMap()) {
+      fail(map, key_path, fmt::format("expected a mapping, found {}", describe_node(map)));
+    }
+    for (const auto& entry : map) {
+      const std::string key = entry.first.as<std::string>();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      const auto hint = closest_match(key, allowed);
+      const std::string full = key_path.empty() ? key : key_path + "." + key;
+      fail(entry.first, full,
+           fmt::format("unknown key; expected one of {}{}", join_choices(allowed),
+                       hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
+    }
+  }
+
+  int64_t integer(const YAML::Node& node, const std::string& key_path) const {
+    if (node.IsScalar()) {
+      const std::string& text = node.Scalar();
+      int64_t value = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error == std::errc() && end == text.data() + text.size()) return value;
+    }
+    fail(node, key_path, fmt::format("expected an integer, found {}", describe_node(node)));
+  }
+
+  double number(const YAML::Node& node, const std::string& key_path) const {
+    if (node.IsScalar()) {
+      try {
+        size_t consumed = 0;
+        const double value = std::stod(node.Scalar(), &consumed);
+        if (consumed == node.Scalar().size() && std::isfinite(value)) return value;
+      } catch (const std::exception&) {
+      }
+    }
+    fail(node, key_path, fmt::format("expected a number, found {}", describe_node(node)));
+  }
+
+  bool boolean(const YAML::Node& node, const std::string& key_path) const {
+    if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false")) {
+      return node.Scalar() == "true";
+    }
+    fail(node, key_path, fmt::format("expected true or false, found {}", describe_node(node)));
+  }
+
+  std::string text(const YAML::Node& node, const std::string& key_path) const {
+    if (node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
+    fail(node, key_path, fmt::format("expected a non-empty string, found {}", describe_node(node)));
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string join(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+/// Canonical text of one choice of an aspect.
+std::string parse_choice(const Reader& reader, const YAML::Node& node, const std::string& key_path,
+                         AspectKind kind) {
+  switch (kind) {
+    case AspectKind::kInteger:
+      return std::to_string(reader.integer(node, key_path));
+    case AspectKind::kNumber:
+      return format_double(reader.number(node, key_path));
+    case AspectKind::kBoolean:
+      return reader.boolean(node, key_path) ? "true" : "false";
+    case AspectKind::kSkip:
+      if (node.IsScalar() && node.Scalar() == "none") return "none";
+      return std::to_string(reader.integer(node, key_path));
+    case AspectKind::kName:
+      return reader.text(node, key_path);
+  }
+  return {};
+}
+
+/// An aspect's domain: a list (categorical), a single value, or {min, max[, log]}.
+Decision parse_domain(const Reader& reader, const YAML::Node& node, const std::string& key_path,
+                      AspectKind kind) {
+  if (node.IsSequence()) {
+    if (node.size() == 0) reader.fail(node, key_path, "expected at least one choice, found none");
+    std::vector<std::string> choices;
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string choice =
+          parse_choice(reader, node[i], fmt::format("{}[{}]", key_path, i), kind);
+      if (std::find(choices.begin(), choices.end(), choice) != choices.end()) {
+        reader.fail(node[i], fmt::format("{}[{}]", key_path, i),
+                    fmt::format("expected distinct choices, found '{}' twice", choice));
+      }
+      choices.push_back(choice);
+    }
+    return Decision::categorical("", choices);
+  }
+
+  if (node.IsMap()) {
+    if (kind != AspectKind::kInteger && kind != AspectKind::kNumber) {
+      reader.fail(node, key_path, "expected a list of choices, found a mapping");
+    }
+    reader.check_keys(node, key_path, {"min", "max", "log"});
+    if (!node["min"] || !node["max"]) {
+      reader.fail(node, key_path, "expected both 'min' and 'max' in a range");
+    }
+    const bool log_scale = node["log"] ? reader.boolean(node["log"], key_path + ".log") : false;
+    if (kind == AspectKind::kInteger) {
+      if (log_scale) reader.fail(node["log"], key_path + ".log", "expected no log scale for an "
+                                 "integer range, found true");
+      const int64_t min = reader.integer(node["min"], key_path + ".min");
+      const int64_t max = reader.integer(node["max"], key_path + ".max");
+      if (min > max) {
+        reader.fail(node, key_path, fmt::format("expected min <= max, found [{}, {}]", min, max));
+      }
+      return Decision::integer("", min, max);
+    }
+    const double min = reader.number(node["min"], key_path + ".min");
+    const double max = reader.number(node["max"], key_path + ".max");
+    if (min > max) {
+      reader.fail(node, key_path, fmt::format("expected min <= max, found [{}, {}]", min, max));
+    }
+    if (log_scale && min <= 0) {
+      reader.fail(node["min"], key_path + ".min",
+                  fmt::format("expected min > 0 on a log scale, found {}", min));
+    }
+    return Decision::real("", min, max, log_scale);
+  }
+
+  if (node.IsScalar()) return Decision::categorical("", {parse_choice(reader, node, key_path, kind)});
+  reader.fail(node, key_path,
+              fmt::format("expected a list, a value or {{min, max}}, found {}", describe_node(node)));
+}
+
+void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig& config) {
+  std::vector<std::string> allowed = {"family"};
+  for (const auto& spec : aspect_specs()) allowed.push_back(spec.key);
+  reader.check_keys(node, "space", allowed);
+
+  if (node["family"]) {
+    const std::string family = reader.text(node["family"], "space.family");
+    if (family != "macro") {
+      reader.fail(node["family"], "space.family",
+                  fmt::format("expected macro, found '{}'", family));
+    }
+  }
+
+  std::map<std::string, YAML::Node> aspect_nodes;
+  for (const auto& spec : aspect_specs()) {
+    const YAML::Node aspect = node[spec.key];
+    if (!aspect) continue;
+    config.space_options.*spec.member =
+        parse_domain(reader, aspect, std::string("space.") + spec.key, spec.kind);
+    aspect_nodes[spec.key] = aspect;
+  }
+
+  try {
+    config.space = make_macro_space(config.space_options);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const Error& error) {
+    // The message names the aspect in quotes: point at that key's line when it was given.
+    const std::string message = error.what();
+    const size_t open = message.find('\'');
+    const size_t close = message.find('\'', open + 1);
+    const std::string aspect =
+        open != std::string::npos && close != std::string::npos
+            ? message.substr(open + 1, close - open - 1)
+            : "";
+    const std::string problem = message.substr(message.find(": ") + 2);
+    if (aspect_nodes.count(aspect)) reader.fail(aspect_nodes[aspect], "space." + aspect, problem);
+    reader.fail(node, "space", problem);
+  }
+}
+
+void parse_train(const Reader& reader, const YAML::Node& node, const std::string& key_path,
+                 TrainOptions& options) {
+  reader.check_keys(node, key_path,
+                    {"epochs", "batch_size", "optimizer", "learning_rate", "momentum", "nesterov",
+                     "weight_decay", "warmup_epochs", "label_smoothing", "crop_padding",
+                     "horizontal_flip", "eval_batch_size"});
+  const auto path = [&](const char* key) { return join(key_path, key); };
+  if (node["epochs"]) options.epochs = reader.integer(node["epochs"], path("epochs"));
+  if (node["batch_size"]) options.batch_size = reader.integer(node["batch_size"], path("batch_size"));
+  if (node["optimizer"]) options.optimizer = reader.text(node["optimizer"], path("optimizer"));
+  if (node["learning_rate"]) {
+    options.learning_rate = reader.number(node["learning_rate"], path("learning_rate"));
+  }
+  if (node["momentum"]) options.momentum = reader.number(node["momentum"], path("momentum"));
+  if (node["nesterov"]) options.nesterov = reader.boolean(node["nesterov"], path("nesterov"));
+  if (node["weight_decay"]) {
+    options.weight_decay = reader.number(node["weight_decay"], path("weight_decay"));
+  }
+  if (node["warmup_epochs"]) {
+    options.warmup_epochs = reader.number(node["warmup_epochs"], path("warmup_epochs"));
+  }
+  if (node["label_smoothing"]) {
+    options.label_smoothing = reader.number(node["label_smoothing"], path("label_smoothing"));
+  }
+  if (node["crop_padding"]) {
+    options.crop_padding = reader.integer(node["crop_padding"], path("crop_padding"));
+  }
+  if (node["horizontal_flip"]) {
+    options.horizontal_flip = reader.boolean(node["horizontal_flip"], path("horizontal_flip"));
+  }
+  if (node["eval_batch_size"]) {
+    options.eval_batch_size = reader.integer(node["eval_batch_size"], path("eval_batch_size"));
+  }
+
+  try {
+    options.validate();
+  } catch (const Error& error) {
+    // validate() names the field as "train.<field>: ..."; point at its line.
+    const std::string message = error.what();
+    const std::string field = message.substr(6, message.find(':') - 6);
+    const std::string problem = message.substr(message.find(": ") + 2);
+    reader.fail(node[field] ? node[field] : node, join(key_path, field), problem);
+  }
+}
+
+void parse_data(const Reader& reader, const YAML::Node& node, DataConfig& data) {
+  reader.check_keys(node, "data",
+                    {"dataset", "directory", "validation_size", "search_train_size"});
+  if (node["dataset"]) {
+    data.dataset = reader.text(node["dataset"], "data.dataset");
+    const std::vector<std::string> known = {"fashion-mnist", "mnist", "idx"};
+    if (std::find(known.begin(), known.end(), data.dataset) == known.end()) {
+      const auto hint = closest_match(data.dataset, known);
+      reader.fail(node["dataset"], "data.dataset",
+                  fmt::format("expected {}, found '{}'{}", join_choices(known), data.dataset,
+                              hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
+    }
+    if (data.dataset == "mnist") {
+      data.directory = "/usr/share/datasets/mnist";
+      data.debian_package = "dataset-mnist";
+    } else if (data.dataset == "idx") {
+      data.directory.clear();
+      data.debian_package.clear();
+    }
+  }
+  if (node["directory"]) data.directory = reader.text(node["directory"], "data.directory");
+  if (data.directory.empty()) {
+    reader.fail(node, "data.directory", "expected a directory of IDX files for dataset 'idx', "
+                "found none");
+  }
+  if (node["validation_size"]) {
+    data.validation_size = reader.integer(node["validation_size"], "data.validation_size");
+    if (data.validation_size < 1) {
+      reader.fail(node["validation_size"], "data.validation_size",
+                  fmt::format("expected an integer >= 1, found {}", data.validation_size));
+    }
+  }
+  if (node["search_train_size"]) {
+    data.search_train_size = reader.integer(node["search_train_size"], "data.search_train_size");
+    if (data.search_train_size < 0) {
+      reader.fail(node["search_train_size"], "data.search_train_size",
+                  fmt::format("expected an integer >= 0, found {}", data.search_train_size));
+    }
+  }
+}
+
+void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOptions& strategy) {
+  if (node.IsScalar()) {
+    strategy.name = reader.text(node, "strategy");
+  } else {
+    reader.check_keys(node, "strategy", {"name", "population", "sample"});
+    if (node["name"]) strategy.name = reader.text(node["name"], "strategy.name");
+    if (node["population"]) {
+      strategy.population_size = reader.integer(node["population"], "strategy.population");
+    }
+    if (node["sample"]) strategy.sample_size = reader.integer(node["sample"], "strategy.sample");
+  }
+
+  try {
+    strategy.validate();
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    const std::string key = message.substr(0, message.find(':'));
+    const std::string field = key.substr(key.find('.') + 1);
+    const std::string problem = message.substr(message.find(": ") + 2);
+    const YAML::Node field_node = node.IsMap() && node[field] ? node[field] : node;
+    reader.fail(field_node, key, problem);
+  }
+}
+
+void parse_budget(const Reader& reader, const YAML::Node& node, BudgetConfig& budget) {
+  reader.check_keys(node, "budget", {"max_trials", "time_limit_min"});
+  if (node["max_trials"]) {
+    budget.max_trials = reader.integer(node["max_trials"], "budget.max_trials");
+    if (budget.max_trials < 0) {
+      reader.fail(node["max_trials"], "budget.max_trials",
+                  fmt::format("expected an integer >= 0, found {}", budget.max_trials));
+    }
+  }
+  if (node["time_limit_min"]) {
+    budget.time_limit_min = reader.number(node["time_limit_min"], "budget.time_limit_min");
+    if (budget.time_limit_min < 0) {
+      reader.fail(node["time_limit_min"], "budget.time_limit_min",
+                  fmt::format("expected a number >= 0, found {}", budget.time_limit_min));
+    }
+  }
+  if (budget.max_trials == 0 && budget.time_limit_min == 0) {
+    reader.fail(node, "budget", "expected max_trials and/or time_limit_min above 0, found no "
+                "limit");
+  }
+}
+
+}  // namespace
+
+ExperimentConfig parse_experiment_config(const std::string& text, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(path, error.mark.line + 1, "", "invalid YAML: " + error.msg);
+  }
+  const Reader reader(path);
+  if (!root.IsMap()) {
+    reader.fail(root, "", fmt::format("expected a mapping of sections (study, data, space, "
+                                      "strategy, budget, train, final), found {}",
+                                      describe_node(root)));
+  }
+  reader.check_keys(root, "",
+                    {"study", "seed", "threads", "data", "space", "strategy", "budget", "train",
+                     "final"});
+
+  ExperimentConfig config;
+  config.path = path;
+  config.text = text;
+  if (root["study"]) config.study = reader.text(root["study"], "study");
+  if (root["seed"]) {
+    const int64_t seed = reader.integer(root["seed"], "seed");
+    if (seed < 0) reader.fail(root["seed"], "seed", fmt::format("expected >= 0, found {}", seed));
+    config.seed = static_cast<uint64_t>(seed);
+  }
+  if (root["threads"]) {
+    config.threads = reader.integer(root["threads"], "threads");
+    if (config.threads < 1) {
+      reader.fail(root["threads"], "threads",
+                  fmt::format("expected an integer >= 1, found {}", config.threads));
+    }
+  }
+
+  if (root["data"]) parse_data(reader, root["data"], config.data);
+  if (!root["space"]) reader.fail(root, "space", "expected a 'space' section, found none");
+  config.space_line = root["space"].Mark().line + 1;
+  parse_space(reader, root["space"], config);
+  if (root["strategy"]) parse_strategy(reader, root["strategy"], config.strategy);
+  if (!root["budget"]) {
+    reader.fail(root, "budget", "expected a 'budget' section with max_trials and/or "
+                "time_limit_min, found none");
+  }
+  parse_budget(reader, root["budget"], config.budget);
+  if (root["train"]) parse_train(reader, root["train"], "train", config.train);
+
+  // The final model starts from the candidate settings with more epochs, unless told.
+  config.final.train = config.train;
+  config.final.train.epochs = std::max<int64_t>(config.train.epochs, 10);
+  if (root["final"]) parse_train(reader, root["final"], "final", config.final.train);
+  return config;
+}
+
+ExperimentConfig load_experiment_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    throw ConfigError(path, 0, "", "expected a readable experiment file (YAML), found none at "
+                      "this path");
+  }
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  return parse_experiment_config(buffer.str(), path);
+}
+
+}  // namespace nascent
+
+namespace nascent {
+
+namespace {
+
+std::string describe_train(const TrainOptions& o) {
+  return fmt::format(
+      "epochs={} batch_size={} optimizer={} learning_rate={} momentum={} nesterov={} "
+      "weight_decay={} warmup_epochs={} label_smoothing={} crop_padding={} horizontal_flip={}",
+      o.epochs, o.batch_size, o.optimizer, o.learning_rate, o.momentum, o.nesterov,
+      o.weight_decay, o.warmup_epochs, o.label_smoothing, o.crop_padding, o.horizontal_flip);
+}
+
+}  // namespace
+
+std::string search_fingerprint(const ExperimentConfig& config) {
+  std::string text = fmt::format("seed={}\n", config.seed);
+  text += fmt::format("data: dataset={} directory={} validation_size={} search_train_size={}\n",
+                      config.data.dataset, config.data.directory, config.data.validation_size,
+                      config.data.search_train_size);
+  text += fmt::format("strategy: name={} population={} sample={}\n", config.strategy.name,
+                      config.strategy.population_size, config.strategy.sample_size);
+  text += "train: " + describe_train(config.train) + "\n";
+  for (const auto& decision : config.space.decisions()) {
+    text += fmt::format("space: {} {}", decision.name, decision.describe_domain());
+    for (const auto& condition : decision.conditions) {
+      text += fmt::format(" if {} {} {}", condition.decision,
+                          condition.test == Condition::Test::kAtLeast ? ">=" : "in",
+                          condition.test == Condition::Test::kAtLeast
+                              ? std::to_string(condition.at_least)
+                              : join_choices(condition.one_of));
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+}  // namespace nascent

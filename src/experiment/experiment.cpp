@@ -1,0 +1,494 @@
+#include "nascent/experiment/experiment.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include "nascent/core/error.h"
+#include "nascent/core/random.h"
+#include "nascent/data/idx_reader.h"
+#include "nascent/eval/final_model.h"
+#include "nascent/eval/training_evaluator.h"
+#include "nascent/store/store.h"
+#include "nascent/strategy/strategy.h"
+
+namespace nascent {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Streams of the study seed, so that each consumer draws independently.
+constexpr uint64_t kSplitStream = 1;
+constexpr uint64_t kStrategyStream = 2;
+constexpr uint64_t kSpaceCheckStream = 3;
+constexpr uint64_t kFinalStream = 4;
+
+/// Proposals in a row that bring nothing new before the space counts as exhausted.
+constexpr int64_t kMaxProposalsWithoutNew = 2000;
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void info(const SearchEvents& events, const std::string& line) {
+  if (events.on_info) events.on_info(line);
+}
+
+std::string store_path(const std::string& output_dir) {
+  return (fs::path(output_dir) / "study.db").string();
+}
+
+/// The data of a study: the training file split into search-train and validation, the full
+/// training file for the final model, and the test file.
+struct StudyData {
+  DatasetFiles files;
+  ImageDataset search_train;
+  ImageDataset validation;
+  ImageShape input;
+  int64_t num_classes = 0;
+};
+
+StudyData load_study_data(const ExperimentConfig& config) {
+  StudyData data;
+  data.files = read_idx_directory(config.data.directory, config.data.debian_package);
+  const ImageDataset& train = data.files.train;
+  data.input = {train.channels, train.height, train.width};
+  data.num_classes = std::max(train.num_classes, data.files.test.num_classes);
+
+  if (config.data.validation_size >= train.size()) {
+    throw ConfigError(config.path, 0, "data.validation_size",
+                      fmt::format("expected fewer than the {} training examples of {}, found {}",
+                                  train.size(), config.data.directory,
+                                  config.data.validation_size));
+  }
+  const Split split = stratified_split(train.labels, data.num_classes,
+                                       config.data.validation_size,
+                                       derive_seed(config.seed, kSplitStream));
+  std::vector<int64_t> search_indices = split.train;
+  if (config.data.search_train_size > 0) {
+    search_indices = stratified_subset(split.train, train.labels, data.num_classes,
+                                       config.data.search_train_size,
+                                       derive_seed(config.seed, kSplitStream + 100));
+  }
+  data.search_train = train.subset(search_indices);
+  data.validation = train.subset(split.validation);
+  return data;
+}
+
+/// Refuses a space in which no architecture fits the input shape, naming the decision that
+/// breaks most of them.
+void check_space_admits_valid(const ExperimentConfig& config, const Evaluator& evaluator,
+                              const ImageShape& input) {
+  Rng rng(derive_seed(config.seed, kSpaceCheckStream));
+  std::map<std::string, int64_t> blame;
+  std::map<std::string, std::string> example_reason;
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    const ArchitectureCheck check = evaluator.check(config.space.sample(rng));
+    if (check.valid) return;
+    ++blame[check.decision];
+    example_reason.emplace(check.decision, check.reason);
+  }
+
+  const auto worst = std::max_element(blame.begin(), blame.end(), [](const auto& a, const auto& b) {
+    return a.second < b.second;
+  });
+  throw ConfigError(config.path, config.space_line, "space",
+                    fmt::format("expected a space with at least one architecture valid for input "
+                                "{}, found none in 2000 samples; decision '{}' is the usual "
+                                "cause, e.g. {}",
+                                input.to_string(), worst->first, example_reason[worst->first]));
+}
+
+/// The cached outcome of an architecture already tried in this study.
+struct CachedOutcome {
+  TrialState state;
+  double objective;
+};
+
+bool counts_against_budget(TrialState state) {
+  return state == TrialState::kComplete || state == TrialState::kFailed ||
+         state == TrialState::kPruned;
+}
+
+std::optional<TrialRecord> best_trial(const std::vector<TrialRecord>& trials) {
+  std::optional<TrialRecord> best;
+  for (const auto& trial : trials) {
+    if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
+    if (!best || trial.validation_accuracy > best->validation_accuracy) best = trial;
+  }
+  return best;
+}
+
+nlohmann::json counts_json(const Store& store) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [state, count] : store.count_by_state()) counts[to_string(state)] = count;
+  return counts;
+}
+
+double stored_double(const Store& store, const std::string& key, double fallback) {
+  const auto value = store.study_value(key);
+  return value ? std::stod(*value) : fallback;
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& json) {
+  const std::string temporary = path + ".partial";
+  {
+    std::ofstream file(temporary);
+    if (!file) throw Error(fmt::format("cannot write {}: expected a writable directory", path));
+    file << json.dump(2) << "\n";
+  }
+  fs::rename(temporary, path);
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw Error(fmt::format("{}: expected a file written by nascent search, found none",
+                                     path));
+  try {
+    return nlohmann::json::parse(file);
+  } catch (const nlohmann::json::exception& error) {
+    throw Error(fmt::format("{}: expected JSON, found a parse error: {}", path, error.what()));
+  }
+}
+
+}  // namespace
+
+nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
+                          const SearchEvents& events) {
+  const auto run_start = std::chrono::steady_clock::now();
+
+  // Data first: a missing dataset should fail before a study directory is created.
+  StudyData data = load_study_data(config);
+  info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
+                           "(candidates train on {})",
+                           data.files.train.size() - data.validation.size(), data.validation.size(),
+                           data.files.test.size(), data.input.to_string(), data.num_classes,
+                           data.search_train.size()));
+
+  std::unique_ptr<Evaluator> evaluator =
+      options.evaluator_factory
+          ? options.evaluator_factory(config)
+          : make_training_evaluator(data.search_train, data.validation, config.train);
+  check_space_admits_valid(config, *evaluator, data.input);
+
+  // Open or resume the study.
+  fs::create_directories(options.output_dir);
+  Store store(store_path(options.output_dir));
+  const std::string fingerprint = search_fingerprint(config);
+  const auto stored_fingerprint = store.study_value("fingerprint");
+  if (stored_fingerprint && *stored_fingerprint != fingerprint) {
+    throw Error(fmt::format("{}: expected the config this study was created with, found a "
+                            "different one (space, data, strategy, training or seed changed); "
+                            "use a new --out directory, or the original config",
+                            store.path()));
+  }
+  if (!stored_fingerprint) {
+    store.set_study_value("fingerprint", fingerprint);
+    store.set_study_value("config_text", config.text);
+    store.set_study_value("config_path", config.path);
+    store.set_study_value("created_at", fmt::format("{}", unix_now()));
+  }
+  store.set_study_value("data_directory", config.data.directory);
+  store.set_study_value("num_classes", std::to_string(data.num_classes));
+  store.set_study_value("max_trials", std::to_string(config.budget.max_trials));
+  store.set_study_value("time_limit_min", fmt::format("{}", config.budget.time_limit_min));
+
+  const int64_t interrupted = store.interrupt_running_trials(unix_now());
+  std::vector<TrialRecord> history = store.trials();
+  if (!history.empty()) {
+    info(events, fmt::format("resuming study in {}: {} trials stored, {} interrupted",
+                             options.output_dir, history.size(), interrupted));
+  }
+
+  // Rebuild the strategy and the cache from the stored history.
+  auto strategy =
+      make_strategy(config.strategy, config.space, derive_seed(config.seed, kStrategyStream));
+  std::unordered_map<std::string, CachedOutcome> seen;
+  std::vector<Architecture> rerun;
+  int64_t counted = 0;
+  for (const auto& trial : history) {
+    if (trial.state == TrialState::kInterrupted) continue;
+    const Architecture architecture = config.space.parse(trial.architecture);
+    seen[trial.architecture_hash] = {trial.state, trial.validation_accuracy};
+    strategy->tell(architecture, {trial.state, trial.validation_accuracy});
+    if (counts_against_budget(trial.state)) ++counted;
+  }
+  for (const auto& trial : history) {
+    if (trial.state == TrialState::kInterrupted && !seen.count(trial.architecture_hash)) {
+      rerun.push_back(config.space.parse(trial.architecture));
+    }
+  }
+
+  // The search loop.
+  const double elapsed_before = stored_double(store, "search_elapsed_s", 0.0);
+  const auto search_start = std::chrono::steady_clock::now();
+  const auto search_elapsed = [&] { return elapsed_before + seconds_since(search_start); };
+  const double time_limit_s = config.budget.time_limit_min * 60.0;
+  const auto space_size = config.space.count(100000);
+  std::string stop_reason;
+  int64_t proposals_without_new = 0;
+
+  while (true) {
+    if (config.budget.max_trials > 0 && counted >= config.budget.max_trials) {
+      stop_reason = "max_trials";
+      break;
+    }
+    if (time_limit_s > 0 && search_elapsed() >= time_limit_s) {
+      stop_reason = "time_limit";
+      break;
+    }
+    if (space_size && static_cast<int64_t>(seen.size()) >= *space_size) {
+      stop_reason = "exhausted";
+      break;
+    }
+    if (proposals_without_new >= kMaxProposalsWithoutNew) {
+      stop_reason = "exhausted";
+      break;
+    }
+
+    // Next candidate: interrupted trials first, then the strategy.
+    std::optional<Architecture> proposal;
+    if (!rerun.empty()) {
+      proposal = rerun.back();
+      rerun.pop_back();
+    } else {
+      proposal = strategy->ask();
+    }
+    if (!proposal) {
+      stop_reason = "exhausted";
+      break;
+    }
+    const Architecture& architecture = *proposal;
+    const std::string hash = architecture.hash_hex();
+
+    // Never train an architecture twice: answer from the cache.
+    if (const auto cached = seen.find(hash); cached != seen.end()) {
+      strategy->tell(architecture, {cached->second.state, cached->second.objective});
+      ++proposals_without_new;
+      continue;
+    }
+
+    // Shape inference: an impossible architecture is stored as INVALID and not charged.
+    const ArchitectureCheck check = evaluator->check(architecture);
+    if (!check.valid) {
+      TrialRecord record;
+      record.architecture = architecture.to_string();
+      record.architecture_hash = hash;
+      record.state = TrialState::kInvalid;
+      record.started_at = record.finished_at = unix_now();
+      record.error = check.reason;
+      store.insert_finished_trial(record);
+      seen[hash] = {TrialState::kInvalid, std::nan("")};
+      strategy->tell(architecture, {TrialState::kInvalid, std::nan("")});
+      ++proposals_without_new;
+      continue;
+    }
+    proposals_without_new = 0;
+
+    // Train and store.
+    TrialRecord record;
+    record.architecture = architecture.to_string();
+    record.architecture_hash = hash;
+    record.params = check.params;
+    record.flops = check.flops;
+    record.started_at = unix_now();
+    record.id = store.begin_trial(record.architecture, hash, record.started_at);
+
+    TrialContext context;
+    context.trial_id = record.id;
+    context.seed = derive_seed(config.seed, architecture.hash());
+    context.on_epoch = [&](const EpochMetrics& metrics) { store.add_epoch(record.id, metrics); };
+    context.on_step = events.on_step;
+    Evaluation evaluation;
+    try {
+      evaluation = evaluator->evaluate(architecture, context);
+    } catch (const std::exception& error) {
+      // One broken candidate must not end the search; the trial records why.
+      std::string message = error.what();
+      evaluation.state = TrialState::kFailed;
+      evaluation.validation_accuracy = std::nan("");
+      evaluation.error = "evaluation error: " + message.substr(0, message.find('\n'));
+    }
+
+    record.state = evaluation.state;
+    record.validation_accuracy = evaluation.validation_accuracy;
+    record.train_seconds = evaluation.train_seconds;
+    record.finished_at = unix_now();
+    record.error = evaluation.error;
+    store.finish_trial(record);
+    store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
+    seen[hash] = {record.state, record.validation_accuracy};
+    strategy->tell(architecture, {record.state, record.validation_accuracy});
+    ++counted;
+    if (events.on_trial) events.on_trial(record, check.short_description);
+  }
+  store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
+  store.set_study_value("stop_reason", stop_reason);
+
+  // Summary of the search, then the final model.
+  history = store.trials();
+  const auto best = best_trial(history);
+  nlohmann::json summary;
+  summary["study"] = config.study;
+  summary["config"] = config.path;
+  summary["seed"] = config.seed;
+  summary["strategy"] = config.strategy.name;
+  summary["budget"] = {{"max_trials", config.budget.max_trials},
+                       {"time_limit_min", config.budget.time_limit_min}};
+  summary["stop_reason"] = stop_reason;
+  summary["trials"] = counts_json(store);
+  summary["data"] = {{"dataset", config.data.dataset},
+                     {"directory", config.data.directory},
+                     {"input_shape", {data.input.channels, data.input.height, data.input.width}},
+                     {"num_classes", data.num_classes},
+                     {"search_train_size", data.search_train.size()},
+                     {"validation_size", data.validation.size()},
+                     {"final_train_size", data.files.train.size()},
+                     {"test_size", data.files.test.size()}};
+  summary["search_elapsed_s"] = search_elapsed();
+  summary["best"] = nullptr;
+
+  double final_elapsed = 0.0;
+  if (best) {
+    const Architecture architecture = config.space.parse(best->architecture);
+    const ArchitectureCheck check = evaluator->check(architecture);
+    nlohmann::json best_json = {{"trial_id", best->id},
+                                {"arch", best->architecture},
+                                {"arch_hash", best->architecture_hash},
+                                {"arch_json", architecture.to_json()},
+                                {"short", check.short_description},
+                                {"val_accuracy", best->validation_accuracy},
+                                {"params", best->params},
+                                {"flops", best->flops}};
+
+    // Reuse a final model already trained for this best architecture and settings.
+    const std::string checkpoint = (fs::path(options.output_dir) / "model.pt").string();
+    const std::string final_key =
+        fmt::format("{} epochs={} lr={}", best->architecture_hash, config.final.train.epochs,
+                    config.final.train.learning_rate);
+    const auto stored_final = store.study_value("final_result");
+    nlohmann::json final_json;
+    if (stored_final && store.study_value("final_key") == final_key && fs::exists(checkpoint)) {
+      final_json = nlohmann::json::parse(*stored_final);
+      info(events, "final model already trained for this best architecture; reusing it");
+    } else if (!options.skip_final) {
+      info(events, fmt::format("final: retraining trial {} on {} images for {} epochs", best->id,
+                               data.files.train.size(), config.final.train.epochs));
+      const auto final_start = std::chrono::steady_clock::now();
+      const FinalModelReport report = train_final_model(
+          architecture, data.files.train, data.files.test, config.final.train,
+          derive_seed(config.seed, kFinalStream), checkpoint, events.on_final_epoch,
+          events.on_step);
+      final_elapsed = seconds_since(final_start);
+      if (!report.error.empty()) throw Error(report.error);
+      nlohmann::json epochs = nlohmann::json::array();
+      for (const auto& epoch : report.epochs) {
+        epochs.push_back({{"epoch", epoch.epoch},
+                          {"train_loss", epoch.train_loss},
+                          {"train_accuracy", epoch.train_accuracy},
+                          {"seconds", epoch.seconds}});
+      }
+      final_json = {{"test_accuracy", report.test_accuracy},
+                    {"test_loss", report.test_loss},
+                    {"latency_ms", report.latency_ms},
+                    {"final_epochs", config.final.train.epochs},
+                    {"final_train_seconds", report.train_seconds},
+                    {"final_elapsed_s", final_elapsed},
+                    {"final_epoch_metrics", epochs},
+                    {"checkpoint", "model.pt"}};
+      store.set_study_value("final_result", final_json.dump());
+      store.set_study_value("final_key", final_key);
+    }
+    for (const auto& [key, value] : final_json.items()) best_json[key] = value;
+    summary["best"] = best_json;
+  } else {
+    summary["message"] = "no trial completed, so there is no model to retrain";
+  }
+
+  // Elapsed time of the whole study, over every run.
+  const double study_elapsed =
+      stored_double(store, "elapsed_s_before_run", 0.0) + seconds_since(run_start);
+  store.set_study_value("elapsed_s_before_run", fmt::format("{}", study_elapsed));
+  summary["elapsed_s"] = study_elapsed;
+  summary["final_elapsed_s"] = summary["best"].is_object() && summary["best"].contains(
+                                   "final_elapsed_s")
+                                   ? summary["best"]["final_elapsed_s"]
+                                   : nlohmann::json(final_elapsed);
+  write_json_file((fs::path(options.output_dir) / "summary.json").string(), summary);
+  return summary;
+}
+
+nlohmann::json study_status(const std::string& output_dir) {
+  const std::string path = store_path(output_dir);
+  if (!fs::exists(path)) {
+    throw Error(fmt::format("{}: expected a study directory holding study.db, found none",
+                            output_dir));
+  }
+  const Store store(path);
+  const auto trials = store.trials();
+  nlohmann::json status;
+  status["directory"] = output_dir;
+  status["trials"] = counts_json(store);
+  status["max_trials"] = std::stoll(store.study_value("max_trials").value_or("0"));
+  status["time_limit_min"] = std::stod(store.study_value("time_limit_min").value_or("0"));
+  status["search_elapsed_s"] = stored_double(store, "search_elapsed_s", 0.0);
+  status["stop_reason"] = store.study_value("stop_reason").value_or("");
+  status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
+  status["best"] = nullptr;
+  if (const auto best = best_trial(trials)) {
+    status["best"] = {{"trial_id", best->id},
+                      {"arch", best->architecture},
+                      {"val_accuracy", best->validation_accuracy},
+                      {"params", best->params},
+                      {"flops", best->flops}};
+  }
+  nlohmann::json recent = nlohmann::json::array();
+  for (const auto& trial : trials) {
+    recent.push_back({{"id", trial.id},
+                      {"state", to_string(trial.state)},
+                      {"val_accuracy", std::isnan(trial.validation_accuracy)
+                                           ? nlohmann::json(nullptr)
+                                           : nlohmann::json(trial.validation_accuracy)},
+                      {"params", trial.params},
+                      {"seconds", trial.train_seconds},
+                      {"error", trial.error}});
+  }
+  status["trial_list"] = recent;
+  return status;
+}
+
+nlohmann::json evaluate_study(const std::string& output_dir) {
+  const nlohmann::json summary = read_json_file((fs::path(output_dir) / "summary.json").string());
+  if (!summary.contains("best") || !summary["best"].is_object() ||
+      !summary["best"].contains("test_accuracy")) {
+    throw Error(fmt::format("{}/summary.json: expected a finished study with a final model, "
+                            "found none (run nascent search to the end first)",
+                            output_dir));
+  }
+  const auto& best = summary["best"];
+  const std::string directory = summary["data"]["directory"].get<std::string>();
+  const DatasetFiles files = read_idx_directory(directory, "");
+  const Architecture architecture = Architecture::from_string(best["arch"].get<std::string>());
+  const double accuracy =
+      evaluate_checkpoint(architecture, summary["data"]["num_classes"].get<int64_t>(),
+                          (fs::path(output_dir) / "model.pt").string(), files.test);
+  const double recorded = best["test_accuracy"].get<double>();
+  return {{"test_accuracy", accuracy},
+          {"summary_test_accuracy", recorded},
+          {"matches", accuracy == recorded},
+          {"arch", best["arch"]},
+          {"test_size", files.test.size()}};
+}
+
+}  // namespace nascent
