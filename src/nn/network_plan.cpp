@@ -141,7 +141,8 @@ NetworkPlan plan_network(const Architecture& architecture, const ImageShape& inp
                                               layer.input.to_string(), layer.output.to_string()));
       }
 
-      const std::string skip = architecture.get(key + "skip");
+      const std::string skip = architecture.has(key + "skip") ? architecture.get(key + "skip")
+                                                               : std::string("none");
       if (skip != "none") {
         const int64_t steps = architecture.get_int(key + "skip");
         const int64_t node = static_cast<int64_t>(node_shapes.size()) - steps;

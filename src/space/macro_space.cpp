@@ -213,7 +213,16 @@ SearchSpace make_macro_space(const MacroSpaceOptions& options) {
         space.add(for_ops(named(options.batch_norm, layer_prefix + ".batch_norm"),
                           ops_with_width));
       }
-      space.add(layer_exists(named(options.skip, layer_prefix + ".skip")));
+      // The first layer of a stage that downsamples changes the shape, so a skip into it
+      // could never be valid: it exists only when the stage keeps its input size.
+      const auto& modes = options.downsample.choices;
+      const bool can_keep_size = std::find(modes.begin(), modes.end(), "none") != modes.end();
+      if (layer > 1 || modes == std::vector<std::string>{"none"}) {
+        space.add(layer_exists(named(options.skip, layer_prefix + ".skip")));
+      } else if (can_keep_size) {
+        space.add(layer_exists(named(options.skip, layer_prefix + ".skip"))
+                      .when(Condition::one_of_values(prefix + ".downsample", {"none"})));
+      }
     }
   }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "nascent/core/error.h"
 #include "nascent/core/text.h"
 #include "nascent/strategy/random_search.h"

@@ -21,7 +21,8 @@ namespace nascent {
 ///
 /// A stage's decisions exist only when `stages` >= i, a layer's only when `s<i>.depth` >= j,
 /// and an operation's parameters only for operations that have them (a pooling layer has a
-/// kernel but no width; identity has neither).
+/// kernel but no width; identity has neither). The skip of a stage's first layer exists only
+/// when that stage does not downsample, since a skip into a downsampled layer never fits.
 struct MacroSpaceOptions {
   /// Output channels of the 3x3 stem convolution.
   Decision stem_width = Decision::categorical("", {"16", "32"});
