@@ -1,0 +1,294 @@
+// Training throughput of nascent's networks on Fashion-MNIST: images per second of full training
+// steps (forward, cross-entropy, backward, SGD with momentum) for three reference
+// architectures. This is the C++ half of a side-by-side comparison: the plan written with
+// --plan-out lets bench/pytorch_throughput.py build the same network in PyTorch's Python API
+// and time it the same way. bench/run_throughput.sh runs both and tabulates them.
+//
+//   nascent_bench_throughput --arch residual --threads 2 --batch 128 --steps 100 --warmup 30 \
+//       --plan-out residual.json
+//   nascent_bench_throughput --matmul --threads 2
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nascent/core/error.h"
+#include "nascent/data/idx_reader.h"
+#include "nascent/nn/macro_net.h"
+#include "nascent/nn/network_plan.h"
+#include "nascent/space/macro_space.h"
+#include "nascent/train/runtime.h"
+#include "nascent/train/tensor_data.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kFashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
+constexpr const char* kFashionMnistPackage = "dataset-fashion-mnist";
+
+/// The training settings of nascent's default TrainOptions; the PyTorch side uses the same.
+constexpr double kLearningRate = 0.05;
+constexpr double kMomentum = 0.9;
+constexpr double kWeightDecay = 5e-4;
+
+/// A macro space wide enough to hold the three reference architectures. Their strings are
+/// parsed by it, so a reference that drifts out of the space fails loudly instead of quietly
+/// benchmarking something else.
+nascent::SearchSpace reference_space() {
+  using nascent::Decision;
+  nascent::MacroSpaceOptions options;
+  options.stem_width = Decision::categorical("", {"16", "32"});
+  options.stages = Decision::integer("", 1, 3);
+  options.depth = Decision::integer("", 1, 3);
+  options.downsample = Decision::categorical("", nascent::macro_downsampling_modes());
+  options.op = Decision::categorical("", nascent::macro_operations());
+  options.width = Decision::categorical("", {"16", "24", "32", "40", "48", "64", "96", "128"});
+  options.kernel = Decision::categorical("", {"3", "5"});
+  options.expansion = Decision::categorical("", {"2", "3", "4", "5", "6"});
+  options.activation = Decision::categorical("", {"relu", "relu6", "silu"});
+  options.batch_norm = Decision::categorical("", {"true", "false"});
+  options.skip = Decision::categorical("", {"none", "1", "2"});
+  options.dense_layers = Decision::integer("", 0, 1);
+  options.dense_width = Decision::categorical("", {"128"});
+  options.dropout = Decision::categorical("", {"0"});
+  return nascent::make_macro_space(options);
+}
+
+/// The reference architectures as canonical macro-space strings, by name.
+const std::map<std::string, std::string>& reference_architectures() {
+  static const std::map<std::string, std::string> architectures = {
+      // The classic small CNN: conv 32, pool, conv 64, pool, dense 128. The macro space's head
+      // averages globally instead of flattening [64, 7, 7], so its dense layer is smaller than
+      // the textbook one; the second pooling is a stage whose only layer is an identity.
+      {"classic_cnn",
+       "stem.width=32 stages=2 "
+       "s1.depth=1 s1.downsample=max_pool "
+       "s1.l1.op=conv s1.l1.width=64 s1.l1.kernel=3 s1.l1.activation=relu s1.l1.batch_norm=true "
+       "s2.depth=1 s2.downsample=max_pool s2.l1.op=identity "
+       "head.dense_layers=1 head.dense1.width=128 head.dropout=0"},
+      // MobileNetV2-like (Sandler et al. 2018): stride-2 stage entries, inverted residuals and
+      // separable convolutions, widths 24 to 64, ReLU6.
+      {"mobile",
+       "stem.width=16 stages=3 "
+       "s1.depth=2 s1.downsample=stride "
+       "s1.l1.op=sep_conv s1.l1.width=24 s1.l1.kernel=3 s1.l1.activation=relu6 "
+       "s1.l1.batch_norm=true "
+       "s1.l2.op=mbconv s1.l2.width=24 s1.l2.kernel=3 s1.l2.expansion=3 s1.l2.activation=relu6 "
+       "s1.l2.batch_norm=true s1.l2.skip=1 "
+       "s2.depth=2 s2.downsample=stride "
+       "s2.l1.op=mbconv s2.l1.width=40 s2.l1.kernel=5 s2.l1.expansion=3 s2.l1.activation=relu6 "
+       "s2.l1.batch_norm=true "
+       "s2.l2.op=mbconv s2.l2.width=40 s2.l2.kernel=5 s2.l2.expansion=3 s2.l2.activation=relu6 "
+       "s2.l2.batch_norm=true s2.l2.skip=1 "
+       "s3.depth=2 s3.downsample=stride "
+       "s3.l1.op=mbconv s3.l1.width=64 s3.l1.kernel=3 s3.l1.expansion=6 s3.l1.activation=relu6 "
+       "s3.l1.batch_norm=true "
+       "s3.l2.op=sep_conv s3.l2.width=64 s3.l2.kernel=3 s3.l2.activation=relu6 "
+       "s3.l2.batch_norm=true s3.l2.skip=1 "
+       "head.dense_layers=0 head.dropout=0"},
+      // ResNet-like (He et al. 2016): three stages that start with a 2x2 max pooling and a 3x3
+      // conv to the stage's width, followed by a residual 3x3 conv; widths 32, 64, 128.
+      {"residual",
+       "stem.width=32 stages=3 "
+       "s1.depth=2 s1.downsample=max_pool "
+       "s1.l1.op=conv s1.l1.width=32 s1.l1.kernel=3 s1.l1.activation=relu s1.l1.batch_norm=true "
+       "s1.l2.op=conv s1.l2.width=32 s1.l2.kernel=3 s1.l2.activation=relu s1.l2.batch_norm=true "
+       "s1.l2.skip=1 "
+       "s2.depth=2 s2.downsample=max_pool "
+       "s2.l1.op=conv s2.l1.width=64 s2.l1.kernel=3 s2.l1.activation=relu s2.l1.batch_norm=true "
+       "s2.l2.op=conv s2.l2.width=64 s2.l2.kernel=3 s2.l2.activation=relu s2.l2.batch_norm=true "
+       "s2.l2.skip=1 "
+       "s3.depth=2 s3.downsample=max_pool "
+       "s3.l1.op=conv s3.l1.width=128 s3.l1.kernel=3 s3.l1.activation=relu s3.l1.batch_norm=true "
+       "s3.l2.op=conv s3.l2.width=128 s3.l2.kernel=3 s3.l2.activation=relu s3.l2.batch_norm=true "
+       "s3.l2.skip=1 "
+       "head.dense_layers=0 head.dropout=0"},
+  };
+  return architectures;
+}
+
+const std::string& reference_architecture(const std::string& name) {
+  const auto& architectures = reference_architectures();
+  const auto found = architectures.find(name);
+  if (found == architectures.end()) {
+    std::vector<std::string> names;
+    for (const auto& [known, text] : architectures) names.push_back(known);
+    throw nascent::Error(
+        fmt::format("--arch: expected one of {}, found '{}'", fmt::join(names, ", "), name));
+  }
+  return found->second;
+}
+
+struct Batch {
+  torch::Tensor images;  // [B, C, H, W] float, normalised
+  torch::Tensor labels;  // [B] int64
+};
+
+/// Consecutive batches of the Fashion-MNIST training images, normalised with the training set's
+/// mean and std, wrapping around at the end. Prepared before timing so that only the training
+/// step is measured.
+std::vector<Batch> prepare_batches(int64_t batch_size, int64_t count) {
+  const nascent::DatasetFiles files =
+      nascent::read_idx_directory(kFashionMnistDirectory, kFashionMnistPackage);
+  const auto [mean, std] = nascent::TensorData::channel_statistics(files.train);
+  const nascent::TensorData train = nascent::TensorData::from(files.train, mean, std);
+
+  std::vector<Batch> batches;
+  for (int64_t i = 0; i < count; ++i) {
+    const torch::Tensor indices =
+        torch::arange(i * batch_size, (i + 1) * batch_size, torch::kInt64).remainder(train.size());
+    batches.push_back({train.batch_images(indices), train.labels.index_select(0, indices)});
+  }
+  return batches;
+}
+
+/// Milliseconds of each of `steps` training steps, after `warmup` untimed ones. A step is what
+/// nascent's trainer does per batch: zero the gradients, forward, cross-entropy, read the loss,
+/// backward, optimiser step.
+std::vector<double> time_training_steps(nascent::MacroNet& model, const std::vector<Batch>& batches,
+                                        int64_t warmup, int64_t steps) {
+  model->train();
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(kLearningRate)
+                                                       .momentum(kMomentum)
+                                                       .nesterov(true)
+                                                       .weight_decay(kWeightDecay));
+
+  std::vector<double> step_ms;
+  double last_loss = 0.0;
+  for (int64_t step = 0; step < warmup + steps; ++step) {
+    const Batch& batch = batches[static_cast<size_t>(step) % batches.size()];
+    const auto start = Clock::now();
+
+    optimizer.zero_grad();
+    const torch::Tensor logits = model->forward(batch.images);  // [B, classes]
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, batch.labels);
+    last_loss = loss.item<double>();
+    loss.backward();
+    optimizer.step();
+
+    const double elapsed_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (step >= warmup) step_ms.push_back(elapsed_ms);
+  }
+
+  // A diverged run would time NaN arithmetic, which is not what the benchmark is about.
+  if (!std::isfinite(last_loss)) {
+    throw nascent::Error(fmt::format("training: expected a finite loss, found {}", last_loss));
+  }
+  return step_ms;
+}
+
+double median(std::vector<double> values) {
+  const size_t middle = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(middle),
+                   values.end());
+  double result = values[middle];
+  if (values.size() % 2 == 0) {
+    result = (result + *std::max_element(values.begin(),
+                                         values.begin() + static_cast<std::ptrdiff_t>(middle))) /
+             2.0;
+  }
+  return result;
+}
+
+double round_to(double value, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(value * scale) / scale;
+}
+
+int run_throughput(const std::string& arch_name, int64_t threads, int64_t batch_size, int64_t steps,
+                   int64_t warmup, const std::string& plan_path) {
+  nascent::set_torch_threads(threads);
+  torch::manual_seed(0);
+
+  const nascent::Architecture architecture =
+      reference_space().parse(reference_architecture(arch_name));
+  const nascent::NetworkPlan plan = nascent::plan_network(architecture, {1, 28, 28}, 10);
+
+  if (!plan_path.empty()) {
+    nlohmann::json plan_json = plan.to_json();
+    plan_json["arch"] = arch_name;
+    plan_json["architecture"] = architecture.to_string();
+    std::ofstream out(plan_path);
+    out << plan_json.dump(2) << "\n";
+    if (!out) throw nascent::Error(fmt::format("--plan-out: cannot write '{}'", plan_path));
+  }
+
+  nascent::MacroNet model(plan);
+  const int64_t module_params = nascent::count_parameters(*model);
+  if (module_params != plan.params) {
+    throw nascent::Error(fmt::format(
+        "builder: the plan of '{}' counts {} parameters but the module has {} (a library bug)",
+        arch_name, plan.params, module_params));
+  }
+
+  // Enough distinct batches that no step reuses a batch, up to one pass over the data.
+  const int64_t distinct_batches = std::min<int64_t>(warmup + steps, 60000 / batch_size);
+  const std::vector<Batch> batches = prepare_batches(batch_size, distinct_batches);
+  const double step_ms = median(time_training_steps(model, batches, warmup, steps));
+
+  nlohmann::ordered_json result = {
+      {"arch", arch_name},
+      {"images_per_s", round_to(static_cast<double>(batch_size) * 1000.0 / step_ms, 1)},
+      {"step_ms_median", round_to(step_ms, 3)},
+      {"params", plan.params},
+      {"flops", plan.flops},
+      {"threads", threads},
+      {"batch", batch_size}};
+  std::cout << result.dump() << std::endl;
+  return 0;
+}
+
+int run_matmul(int64_t threads) {
+  nascent::set_torch_threads(threads);
+  const double gflops = nascent::measure_matmul_gflops(2048);
+  nlohmann::ordered_json result = {{"matmul_gflops", round_to(gflops, 2)}, {"threads", threads}};
+  std::cout << result.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Training throughput of nascent's reference networks on Fashion-MNIST"};
+  std::string arch_name;
+  int64_t threads = 2;
+  int64_t batch_size = 128;
+  int64_t steps = 100;
+  int64_t warmup = 30;
+  std::string plan_path;
+  bool matmul = false;
+  app.add_option("--arch", arch_name, "Reference architecture: classic_cnn, mobile or residual");
+  app.add_option("--threads", threads, "LibTorch threads")->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch_size, "Images per training step")
+      ->check(CLI::Range(int64_t{1}, int64_t{60000}));
+  app.add_option("--steps", steps, "Timed training steps")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup, "Untimed training steps before timing")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--plan-out", plan_path, "Write the network plan (JSON) to this file");
+  app.add_flag("--matmul", matmul, "Measure 2048x2048 matmul GFLOP/s instead")->excludes("--arch");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (matmul) return run_matmul(threads);
+    if (arch_name.empty()) throw nascent::Error("--arch: expected a name or --matmul, found none");
+    return run_throughput(arch_name, threads, batch_size, steps, warmup, plan_path);
+  } catch (const std::exception& error) {
+    // One line: LibTorch errors carry a multi-line C++ trace after the first line.
+    std::string message = error.what();
+    message = message.substr(0, message.find('\n'));
+    std::cerr << "nascent_bench_throughput: error: " << message << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,337 @@
+// End-to-end tests of `run_search`: a real (tiny) search on a synthetic IDX dataset, resume
+// after kill -9 of the real command, determinism, exhaustion and bad input.
+
+#include "nascent/experiment/experiment.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "nascent/core/error.h"
+#include "nascent/eval/training_evaluator.h"
+#include "nascent/store/store.h"
+#include "nascent/train/runtime.h"
+#include "test_support.h"
+
+namespace nascent {
+namespace {
+
+using testing_support::fresh_directory;
+using testing_support::write_quadrant_dataset;
+using testing_support::write_text;
+
+std::string small_config(const std::string& data_dir, int64_t max_trials, int64_t epochs = 1,
+                         const std::string& extra_space = "") {
+  return fmt::format(R"(study: test
+seed: 3
+threads: 1
+data:
+  dataset: idx
+  directory: {}
+  validation_size: 200
+space:
+  stem_width: [8]
+  stages: {{min: 1, max: 2}}
+  depth: 1
+  downsample: [max_pool, stride]
+  op: [conv, sep_conv, max_pool]
+  width: [8, 16]
+  kernel: [3]
+  activation: [relu]
+  batch_norm: [true]
+  skip: [none]
+  dense_layers: 0
+  dropout: [0]
+{}strategy: {{name: evolution, population: 4, sample: 2}}
+budget: {{max_trials: {}}}
+train: {{epochs: {}, batch_size: 32, learning_rate: 0.05}}
+final: {{epochs: 2}}
+)",
+                     data_dir, extra_space, max_trials, epochs);
+}
+
+std::vector<TrialRecord> finished_trials(const std::string& dir) {
+  const Store store(dir + "/study.db");
+  std::vector<TrialRecord> result;
+  for (const auto& trial : store.trials()) {
+    if (trial.state == TrialState::kComplete || trial.state == TrialState::kFailed) {
+      result.push_back(trial);
+    }
+  }
+  return result;
+}
+
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    set_torch_threads(1);
+    data_dir_ = fresh_directory(std::string("data_") +
+                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    write_quadrant_dataset(data_dir_, 800, 200);
+  }
+
+  std::string data_dir_;
+};
+
+TEST_F(SearchTest, FindsTrainsStoresAndReloadsAModel) {
+  const std::string out = fresh_directory("end_to_end");
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 4), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = out;
+  const nlohmann::json summary = run_search(config, options);
+
+  EXPECT_EQ(summary["stop_reason"], "max_trials");
+  EXPECT_EQ(summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(),
+            4);
+  const auto& best = summary["best"];
+  ASSERT_TRUE(best.is_object());
+  for (const char* key : {"arch", "val_accuracy", "test_accuracy", "params", "flops",
+                          "latency_ms"}) {
+    EXPECT_TRUE(best.contains(key)) << key;
+  }
+  EXPECT_GT(best["test_accuracy"].get<double>(), 0.5);  // chance is 0.25
+  EXPECT_GT(best["latency_ms"].get<double>(), 0.0);
+  EXPECT_TRUE(summary.contains("elapsed_s"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/summary.json"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/model.pt"));
+
+  // The checkpoint reproduces the test accuracy exactly, here and in a fresh process.
+  const nlohmann::json reloaded = evaluate_study(out);
+  EXPECT_EQ(reloaded["test_accuracy"].get<double>(), best["test_accuracy"].get<double>());
+  const std::string command = std::string(NASCENT_BINARY) + " evaluate " + out + " --threads 1";
+  EXPECT_EQ(std::system(command.c_str()), 0);
+}
+
+TEST_F(SearchTest, SameSeedSamplesTheSameArchitecturesAndStoresTheSameMetrics) {
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 5), "test.yaml");
+  std::vector<std::vector<TrialRecord>> runs;
+  for (const char* name : {"seed_a", "seed_b"}) {
+    SearchRunOptions options;
+    options.output_dir = fresh_directory(name);
+    options.skip_final = true;
+    run_search(config, options);
+    runs.push_back(finished_trials(options.output_dir));
+  }
+  ASSERT_EQ(runs[0].size(), runs[1].size());
+  for (size_t i = 0; i < runs[0].size(); ++i) {
+    EXPECT_EQ(runs[0][i].architecture, runs[1][i].architecture);
+    EXPECT_EQ(runs[0][i].validation_accuracy, runs[1][i].validation_accuracy);
+  }
+}
+
+TEST_F(SearchTest, ASpaceSmallerThanTheBudgetEndsExhaustedWithEachArchitectureOnce) {
+  // stages 1 and op conv only: two architectures (width 8 or 16) times two downsampling modes.
+  std::string text = small_config(data_dir_, 20);
+  text.replace(text.find("stages: {min: 1, max: 2}"), 24, "stages: 1");
+  text.replace(text.find("op: [conv, sep_conv, max_pool]"), 30, "op: [conv]");
+  const ExperimentConfig config = parse_experiment_config(text, "test.yaml");
+  ASSERT_EQ(config.space.count(1000), 4);
+
+  for (const char* strategy : {"random", "evolution"}) {
+    ExperimentConfig variant = config;
+    variant.strategy.name = strategy;
+    SearchRunOptions options;
+    options.output_dir = fresh_directory(std::string("exhausted_") + strategy);
+    options.skip_final = true;
+    const nlohmann::json summary = run_search(variant, options);
+    EXPECT_EQ(summary["stop_reason"], "exhausted") << strategy;
+    const auto trials = finished_trials(options.output_dir);
+    EXPECT_EQ(trials.size(), 4u) << strategy;
+    std::set<std::string> unique;
+    for (const auto& trial : trials) unique.insert(trial.architecture_hash);
+    EXPECT_EQ(unique.size(), trials.size()) << strategy;
+  }
+}
+
+/// An evaluator that fails every architecture whose first layer is a pooling, as a diverging
+/// network would, so that the test can check the search goes on.
+class FailingPoolEvaluator : public Evaluator {
+ public:
+  ArchitectureCheck check(const Architecture& architecture) const override {
+    return check_macro_architecture(architecture, {1, 12, 12}, 4);
+  }
+  Evaluation evaluate(const Architecture& architecture, const TrialContext&) override {
+    Evaluation evaluation;
+    if (architecture.get("s1.l1.op") == "max_pool") {
+      evaluation.state = TrialState::kFailed;
+      evaluation.validation_accuracy = std::nan("");
+      evaluation.error = "training diverged: the loss became non-finite at step 3";
+    } else {
+      evaluation.validation_accuracy = architecture.get_int("s1.l1.width") / 100.0;
+    }
+    return evaluation;
+  }
+};
+
+TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 8), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("failing");
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  const nlohmann::json summary = run_search(config, options);
+  EXPECT_GT(summary["trials"]["failed"].get<int64_t>(), 0);
+  EXPECT_GT(summary["trials"]["complete"].get<int64_t>(), 0);
+  EXPECT_EQ(summary["trials"]["failed"].get<int64_t>() +
+                summary["trials"]["complete"].get<int64_t>(),
+            8);
+  for (const auto& trial : finished_trials(options.output_dir)) {
+    if (trial.state == TrialState::kFailed) {
+      EXPECT_EQ(trial.error, "training diverged: the loss became non-finite at step 3");
+    }
+  }
+}
+
+TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
+  // Slower trials (more data, more epochs) so that the kill lands in the middle of one.
+  write_quadrant_dataset(data_dir_, 4000, 200);
+  const std::string out = fresh_directory("killed");
+  const std::string config_path = out + "/../nascent_kill_test_config_" +
+                                  std::to_string(getpid()) + ".yaml";
+  write_text(config_path, small_config(data_dir_, 6, 4));
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    execl(NASCENT_BINARY, NASCENT_BINARY, "search", config_path.c_str(), "--out", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+
+  // Wait until at least one trial is complete and another is running, then kill -9.
+  bool ready = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!ready && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!std::filesystem::exists(out + "/study.db")) continue;
+    try {
+      const Store store(out + "/study.db");
+      const auto counts = store.count_by_state();
+      ready = counts.at(TrialState::kComplete) >= 1 && counts.at(TrialState::kRunning) == 1;
+    } catch (const StoreError&) {
+      // The child may be creating the schema; look again.
+    }
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(ready) << "the search never had a complete and a running trial";
+
+  std::vector<TrialRecord> before;
+  {
+    const Store store(out + "/study.db");
+    before = store.trials();
+  }
+  const auto running = std::find_if(before.begin(), before.end(), [](const TrialRecord& trial) {
+    return trial.state == TrialState::kRunning;
+  });
+  ASSERT_NE(running, before.end());
+  const int64_t max_id_before = before.back().id;
+
+  // Resume in this process.
+  ExperimentConfig config = load_experiment_config(config_path);
+  SearchRunOptions options;
+  options.output_dir = out;
+  options.skip_final = true;
+  const nlohmann::json summary = run_search(config, options);
+
+  const Store store(out + "/study.db");
+  const auto after = store.trials();
+  // Every trial finished before the kill is still there, unchanged.
+  for (const auto& old_trial : before) {
+    if (old_trial.state != TrialState::kComplete) continue;
+    const auto kept = store.trial(old_trial.id);
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_EQ(kept->validation_accuracy, old_trial.validation_accuracy);
+  }
+  // The cut-off trial is recorded as interrupted and its architecture ran again under a new id.
+  EXPECT_EQ(store.trial(running->id)->state, TrialState::kInterrupted);
+  const bool rerun = std::any_of(after.begin(), after.end(), [&](const TrialRecord& trial) {
+    return trial.id > max_id_before && trial.architecture_hash == running->architecture_hash &&
+           trial.state == TrialState::kComplete;
+  });
+  EXPECT_TRUE(rerun);
+  // The budget counts what was done before the kill.
+  EXPECT_EQ(summary["trials"]["complete"].get<int64_t>() +
+                summary["trials"]["failed"].get<int64_t>(),
+            6);
+  EXPECT_EQ(summary["trials"]["interrupted"].get<int64_t>(), 1);
+  std::set<int64_t> ids;
+  for (const auto& trial : after) ids.insert(trial.id);
+  EXPECT_EQ(ids.size(), after.size());
+  EXPECT_EQ(store.integrity_check(), "ok");
+  std::filesystem::remove(config_path);
+}
+
+TEST_F(SearchTest, ResumingWithADifferentConfigIsRefused) {
+  const std::string out = fresh_directory("mismatch");
+  SearchRunOptions options;
+  options.output_dir = out;
+  options.skip_final = true;
+  run_search(parse_experiment_config(small_config(data_dir_, 1), "a.yaml"), options);
+
+  std::string text = small_config(data_dir_, 1);
+  text.replace(text.find("width: [8, 16]"), 14, "width: [8, 32]");
+  try {
+    run_search(parse_experiment_config(text, "b.yaml"), options);
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("expected the config this study was created with"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(finished_trials(out).size(), 1u);
+}
+
+TEST_F(SearchTest, AMissingDatasetNamesThePathAndThePackage) {
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  config.data.directory = "/nonexistent/fashion";
+  config.data.debian_package = "dataset-fashion-mnist";
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("missing_data");
+  try {
+    run_search(config, options);
+    FAIL() << "expected an error";
+  } catch (const DataError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("/nonexistent/fashion"), std::string::npos) << message;
+    EXPECT_NE(message.find("apt-get install dataset-fashion-mnist"), std::string::npos)
+        << message;
+  }
+}
+
+TEST_F(SearchTest, ASpaceWithNoValidArchitectureIsRefusedNamingTheDecision) {
+  // 12 -> 6 -> 3 -> 1 -> 0: five stages of 2x2 pooling cannot fit a 12x12 image.
+  std::string text = small_config(data_dir_, 1);
+  text.replace(text.find("stages: {min: 1, max: 2}"), 24, "stages: 5");
+  text.replace(text.find("downsample: [max_pool, stride]"), 30, "downsample: [max_pool]");
+  const ExperimentConfig config = parse_experiment_config(text, "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("no_valid");
+  try {
+    run_search(config, options);
+    FAIL() << "expected an error";
+  } catch (const ConfigError& error) {
+    const std::string message = error.what();
+    EXPECT_EQ(error.key_path(), "space");
+    EXPECT_NE(message.find("s4.downsample"), std::string::npos) << message;
+    EXPECT_NE(message.find("[1, 12, 12]"), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace nascent

@@ -1,0 +1,192 @@
+#include "nascent/train/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "nascent/core/error.h"
+#include "nascent/nn/macro_net.h"
+#include "nascent/space/macro_space.h"
+
+namespace nascent {
+namespace {
+
+/// 4 classes of 12x12 images: a bright square in quadrant `label` on noise.
+ImageDataset quadrant_images(int64_t count, uint32_t seed) {
+  std::mt19937 generator(seed);
+  ImageDataset dataset;
+  dataset.channels = 1;
+  dataset.height = 12;
+  dataset.width = 12;
+  dataset.num_classes = 4;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t label = i % 4;
+    dataset.labels.push_back(label);
+    const int64_t top = (label / 2) * 6;
+    // Columns [1, 6) or [6, 11): mirror images of each other in a 12-pixel row.
+    const int64_t left = 1 + (label % 2) * 5;
+    for (int64_t y = 0; y < 12; ++y) {
+      for (int64_t x = 0; x < 12; ++x) {
+        const bool inside = y >= top && y < top + 5 && x >= left && x < left + 5;
+        const int noise = static_cast<int>(generator() % 100);
+        dataset.pixels.push_back(static_cast<uint8_t>(inside ? 120 + noise : noise));
+      }
+    }
+  }
+  return dataset;
+}
+
+NetworkPlan small_plan() {
+  const SearchSpace space = make_macro_space(MacroSpaceOptions());
+  const Architecture architecture = space.parse(
+      "stem.width=16 stages=1 s1.depth=1 s1.downsample=max_pool s1.l1.op=conv s1.l1.width=32 "
+      "s1.l1.kernel=3 s1.l1.activation=relu s1.l1.batch_norm=true "
+      "head.dense_layers=0 head.dropout=0");
+  return plan_network(architecture, {1, 12, 12}, 4);
+}
+
+struct Fixture {
+  TensorData train;
+  TensorData validation;
+};
+
+Fixture make_data() {
+  const ImageDataset train = quadrant_images(512, 1);
+  const ImageDataset validation = quadrant_images(256, 2);
+  auto [mean, std] = TensorData::channel_statistics(train);
+  return {TensorData::from(train, mean, std), TensorData::from(validation, mean, std)};
+}
+
+TEST(TrainerTest, TinyTrainingRunBeatsChance) {
+  torch::set_num_threads(1);
+  const Fixture data = make_data();
+  torch::manual_seed(0);
+  MacroNet model(small_plan());
+  const auto forward = [&](const torch::Tensor& x) { return model->forward(x); };
+
+  TrainOptions options;
+  options.epochs = 3;
+  options.batch_size = 32;
+  options.learning_rate = 0.05;
+  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
+                                              options);
+
+  ASSERT_FALSE(outcome.diverged_at_step);
+  ASSERT_EQ(outcome.epochs.size(), 3u);
+  // Chance is 25%; the squares are easy to find.
+  EXPECT_GT(outcome.epochs.back().validation_accuracy, 0.8);
+  EXPECT_LT(outcome.epochs.back().train_loss, outcome.epochs.front().train_loss);
+}
+
+TEST(TrainerTest, AugmentationAndAdamWAlsoLearn) {
+  torch::set_num_threads(1);
+  const Fixture data = make_data();
+  torch::manual_seed(1);
+  MacroNet model(small_plan());
+  const auto forward = [&](const torch::Tensor& x) { return model->forward(x); };
+
+  TrainOptions options;
+  options.epochs = 3;
+  options.batch_size = 32;
+  options.optimizer = "adamw";
+  options.learning_rate = 0.003;
+  options.weight_decay = 0.01;
+  options.warmup_epochs = 0.5;
+  options.label_smoothing = 0.1;
+  options.crop_padding = 1;
+  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
+                                              options);
+  ASSERT_FALSE(outcome.diverged_at_step);
+  EXPECT_GT(outcome.epochs.back().validation_accuracy, 0.8);
+}
+
+TEST(TrainerTest, HorizontalFlipIsApplied) {
+  // Flipped images make the left and right quadrants indistinguishable: accuracy stays near
+  // 50% (top or bottom) instead of reaching the >80% of unflipped training.
+  torch::set_num_threads(1);
+  const Fixture data = make_data();
+  torch::manual_seed(1);
+  MacroNet model(small_plan());
+  const auto forward = [&](const torch::Tensor& x) { return model->forward(x); };
+  TrainOptions options;
+  options.epochs = 3;
+  options.batch_size = 32;
+  options.horizontal_flip = true;
+  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
+                                              options);
+  ASSERT_FALSE(outcome.diverged_at_step);
+  EXPECT_GT(outcome.epochs.back().validation_accuracy, 0.35);
+  EXPECT_LT(outcome.epochs.back().validation_accuracy, 0.65);
+}
+
+TEST(TrainerTest, SameSeedGivesTheSameMetrics) {
+  torch::set_num_threads(1);
+  const Fixture data = make_data();
+  TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 64;
+  options.crop_padding = 1;
+
+  std::vector<std::vector<EpochMetrics>> runs;
+  for (int run = 0; run < 2; ++run) {
+    torch::manual_seed(42);
+    MacroNet model(small_plan());
+    const auto forward = [&](const torch::Tensor& x) { return model->forward(x); };
+    runs.push_back(train_model(*model, forward, data.train, &data.validation, options).epochs);
+  }
+  ASSERT_EQ(runs[0].size(), runs[1].size());
+  for (size_t i = 0; i < runs[0].size(); ++i) {
+    EXPECT_EQ(runs[0][i].train_loss, runs[1][i].train_loss);
+    EXPECT_EQ(runs[0][i].validation_accuracy, runs[1][i].validation_accuracy);
+  }
+}
+
+TEST(TrainerTest, NonFiniteLossStopsTrainingAtTheStepWhereItHappened) {
+  torch::set_num_threads(1);
+  const Fixture data = make_data();
+  torch::manual_seed(0);
+  MacroNet model(small_plan());
+  int64_t calls = 0;
+  // The fifth forward pass returns NaN logits, as a diverging network would.
+  const auto forward = [&](const torch::Tensor& x) {
+    torch::Tensor logits = model->forward(x);
+    if (++calls == 5) logits = logits * std::numeric_limits<float>::quiet_NaN();
+    return logits;
+  };
+  TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 64;
+  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
+                                              options);
+  ASSERT_TRUE(outcome.diverged_at_step.has_value());
+  EXPECT_EQ(*outcome.diverged_at_step, 5);
+  EXPECT_TRUE(outcome.epochs.empty());
+}
+
+TEST(TrainerTest, InvalidOptionsAreRefusedWithTheField) {
+  TrainOptions options;
+  options.optimizer = "adam";
+  try {
+    options.validate();
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_STREQ(error.what(), "train.optimizer: expected sgd or adamw, found adam");
+  }
+  options.optimizer = "sgd";
+  options.warmup_epochs = 5;
+  options.epochs = 2;
+  EXPECT_THROW(options.validate(), Error);
+}
+
+TEST(TrainerTest, LatencyIsPositiveAndModelModeIsRestored) {
+  torch::set_num_threads(1);
+  MacroNet model(small_plan());
+  model->train();
+  const auto forward = [&](const torch::Tensor& x) { return model->forward(x); };
+  const double latency = measure_latency_ms(*model, forward, {1, 12, 12}, 1, 2, 5);
+  EXPECT_GT(latency, 0.0);
+  EXPECT_TRUE(model->is_training());
+}
+
+}  // namespace
+}  // namespace nascent
