@@ -4,7 +4,8 @@
 // --plan-out lets bench/pytorch_throughput.py build the same network in PyTorch's Python API
 // and time it the same way. bench/run_throughput.sh runs both and tabulates them.
 //
-//   nascent_bench_throughput --arch residual --threads 2 --batch 128 --steps 100 --warmup 30 \
+// Usage (one JSON line on stdout each):
+//   nascent_bench_throughput --arch residual --threads 2 --batch 128 --steps 100 --warmup 30
 //       --plan-out residual.json
 //   nascent_bench_throughput --matmul --threads 2
 

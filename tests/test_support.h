@@ -25,7 +25,8 @@ inline std::string fresh_directory(const std::string& name) {
 }
 
 inline void write_big_endian(std::vector<uint8_t>& bytes, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(value >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    bytes.push_back(static_cast<uint8_t>(value >> shift));
 }
 
 /// Writes a gzip IDX file: magic 0x0000080<dims>, the dimensions, then the bytes.

@@ -1,9 +1,9 @@
 // The nascent command line: parses arguments, calls the library, prints. Nothing else.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -68,8 +68,9 @@ int run_search_command(const std::string& config_path, const std::string& output
   if (final_epochs) config.final.train.epochs = *final_epochs;
   if (seed) config.seed = static_cast<uint64_t>(*seed);
   if (config.budget.max_trials <= 0 && config.budget.time_limit_min <= 0) {
-    throw nascent::Error("budget: expected --max-trials or --time-limit-min above 0, found no "
-                         "limit");
+    throw nascent::Error(
+        "budget: expected --max-trials or --time-limit-min above 0, found no "
+        "limit");
   }
   config.final.train.validate();
   nascent::set_torch_threads(config.threads);
@@ -126,8 +127,8 @@ int run_search_command(const std::string& config_path, const std::string& output
                            best["short"].get<std::string>());
   std::cout << fmt::format("  arch            {}\n", best["arch"].get<std::string>());
   std::cout << fmt::format("  val accuracy    {}\n", format_accuracy(best["val_accuracy"]));
-  std::cout << fmt::format("  test accuracy   {}\n", format_accuracy(best.value("test_accuracy",
-                                                                       nlohmann::json())));
+  std::cout << fmt::format("  test accuracy   {}\n",
+                           format_accuracy(best.value("test_accuracy", nlohmann::json())));
   std::cout << fmt::format("  params          {}\n", format_count(best["params"].get<int64_t>()));
   std::cout << fmt::format("  flops (MACs)    {}\n", format_count(best["flops"].get<int64_t>()));
   if (best.contains("latency_ms")) {
@@ -147,18 +148,18 @@ int run_status_command(const std::string& output_dir, bool as_json) {
   }
   const auto& trials = status["trials"];
   std::cout << fmt::format("study {}\n", output_dir);
-  std::cout << fmt::format("  trials: {} complete, {} failed, {} invalid, {} pruned, {} "
-                           "interrupted, {} running\n",
-                           trials["complete"].get<int64_t>(), trials["failed"].get<int64_t>(),
-                           trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
-                           trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>());
-  std::cout << fmt::format("  budget: {} trials / {} min; search elapsed {:.0f}s; stop: {}\n",
-                           status["max_trials"].get<int64_t>(),
-                           status["time_limit_min"].get<double>(),
-                           status["search_elapsed_s"].get<double>(),
-                           status["stop_reason"].get<std::string>().empty()
-                               ? std::string("not finished")
-                               : status["stop_reason"].get<std::string>());
+  std::cout << fmt::format(
+      "  trials: {} complete, {} failed, {} invalid, {} pruned, {} "
+      "interrupted, {} running\n",
+      trials["complete"].get<int64_t>(), trials["failed"].get<int64_t>(),
+      trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
+      trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>());
+  std::cout << fmt::format(
+      "  budget: {} trials / {} min; search elapsed {:.0f}s; stop: {}\n",
+      status["max_trials"].get<int64_t>(), status["time_limit_min"].get<double>(),
+      status["search_elapsed_s"].get<double>(),
+      status["stop_reason"].get<std::string>().empty() ? std::string("not finished")
+                                                       : status["stop_reason"].get<std::string>());
   if (!status["best"].is_null()) {
     const auto& best = status["best"];
     std::cout << fmt::format("  best: trial {} val {} params {}\n        {}\n",

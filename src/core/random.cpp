@@ -5,8 +5,8 @@
 namespace nascent {
 
 int64_t Rng::index(int64_t count) {
-  if (count <= 0) throw Error("Rng::index: expected a positive count, found " +
-                              std::to_string(count));
+  if (count <= 0)
+    throw Error("Rng::index: expected a positive count, found " + std::to_string(count));
 
   // Rejection sampling keeps the draw unbiased and the same on every platform.
   const uint64_t range = static_cast<uint64_t>(count);

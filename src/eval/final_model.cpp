@@ -61,7 +61,8 @@ FinalModelReport train_final_model(const Architecture& architecture, const Image
   }
 
   // The test set is read here, once, after every search decision has been made.
-  const EvaluationResult tested = evaluate_model(*model, forward, test_data, options.eval_batch_size);
+  const EvaluationResult tested =
+      evaluate_model(*model, forward, test_data, options.eval_batch_size);
   report.test_accuracy = tested.accuracy;
   report.test_loss = tested.loss;
   report.latency_ms =
@@ -73,9 +74,10 @@ FinalModelReport train_final_model(const Architecture& architecture, const Image
 double evaluate_checkpoint(const Architecture& architecture, int64_t num_classes,
                            const std::string& checkpoint_path, const ImageDataset& test) {
   if (!std::filesystem::exists(checkpoint_path)) {
-    throw Error(fmt::format("checkpoint {}: expected a LibTorch checkpoint written by nascent "
-                            "search, found no file",
-                            checkpoint_path));
+    throw Error(
+        fmt::format("checkpoint {}: expected a LibTorch checkpoint written by nascent "
+                    "search, found no file",
+                    checkpoint_path));
   }
   const ImageShape input{test.channels, test.height, test.width};
   MacroNet model(plan_network(architecture, input, num_classes));

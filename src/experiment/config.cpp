@@ -127,6 +127,15 @@ class Reader {
   std::string path_;
 };
 
+/// The line of `key` itself in a mapping (yaml-cpp places a block mapping's value at its first
+/// key, which is one line below); 0 when absent.
+int64_t key_line(const YAML::Node& map, const std::string& key) {
+  for (const auto& entry : map) {
+    if (entry.first.as<std::string>() == key) return entry.first.Mark().line + 1;
+  }
+  return 0;
+}
+
 std::string join(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
 }
@@ -178,8 +187,10 @@ Decision parse_domain(const Reader& reader, const YAML::Node& node, const std::s
     }
     const bool log_scale = node["log"] ? reader.boolean(node["log"], key_path + ".log") : false;
     if (kind == AspectKind::kInteger) {
-      if (log_scale) reader.fail(node["log"], key_path + ".log", "expected no log scale for an "
-                                 "integer range, found true");
+      if (log_scale)
+        reader.fail(node["log"], key_path + ".log",
+                    "expected no log scale for an "
+                    "integer range, found true");
       const int64_t min = reader.integer(node["min"], key_path + ".min");
       const int64_t max = reader.integer(node["max"], key_path + ".max");
       if (min > max) {
@@ -199,9 +210,11 @@ Decision parse_domain(const Reader& reader, const YAML::Node& node, const std::s
     return Decision::real("", min, max, log_scale);
   }
 
-  if (node.IsScalar()) return Decision::categorical("", {parse_choice(reader, node, key_path, kind)});
-  reader.fail(node, key_path,
-              fmt::format("expected a list, a value or {{min, max}}, found {}", describe_node(node)));
+  if (node.IsScalar())
+    return Decision::categorical("", {parse_choice(reader, node, key_path, kind)});
+  reader.fail(
+      node, key_path,
+      fmt::format("expected a list, a value or {{min, max}}, found {}", describe_node(node)));
 }
 
 void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig& config) {
@@ -235,25 +248,26 @@ void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig&
     const std::string message = error.what();
     const size_t open = message.find('\'');
     const size_t close = message.find('\'', open + 1);
-    const std::string aspect =
-        open != std::string::npos && close != std::string::npos
-            ? message.substr(open + 1, close - open - 1)
-            : "";
-    const std::string problem = message.substr(message.find(": ") + 2);
-    if (aspect_nodes.count(aspect)) reader.fail(aspect_nodes[aspect], "space." + aspect, problem);
-    reader.fail(node, "space", problem);
+    const std::string aspect = open != std::string::npos && close != std::string::npos
+                                   ? message.substr(open + 1, close - open - 1)
+                                   : "";
+    if (aspect_nodes.count(aspect)) {
+      reader.fail(aspect_nodes[aspect], "space." + aspect, message.substr(close + 2));
+    }
+    reader.fail(node, "space", message.substr(message.find(": ") + 2));
   }
 }
 
 void parse_train(const Reader& reader, const YAML::Node& node, const std::string& key_path,
                  TrainOptions& options) {
-  reader.check_keys(node, key_path,
-                    {"epochs", "batch_size", "optimizer", "learning_rate", "momentum", "nesterov",
-                     "weight_decay", "warmup_epochs", "label_smoothing", "crop_padding",
-                     "horizontal_flip", "eval_batch_size"});
+  reader.check_keys(
+      node, key_path,
+      {"epochs", "batch_size", "optimizer", "learning_rate", "momentum", "nesterov", "weight_decay",
+       "warmup_epochs", "label_smoothing", "crop_padding", "horizontal_flip", "eval_batch_size"});
   const auto path = [&](const char* key) { return join(key_path, key); };
   if (node["epochs"]) options.epochs = reader.integer(node["epochs"], path("epochs"));
-  if (node["batch_size"]) options.batch_size = reader.integer(node["batch_size"], path("batch_size"));
+  if (node["batch_size"])
+    options.batch_size = reader.integer(node["batch_size"], path("batch_size"));
   if (node["optimizer"]) options.optimizer = reader.text(node["optimizer"], path("optimizer"));
   if (node["learning_rate"]) {
     options.learning_rate = reader.number(node["learning_rate"], path("learning_rate"));
@@ -291,8 +305,7 @@ void parse_train(const Reader& reader, const YAML::Node& node, const std::string
 }
 
 void parse_data(const Reader& reader, const YAML::Node& node, DataConfig& data) {
-  reader.check_keys(node, "data",
-                    {"dataset", "directory", "validation_size", "search_train_size"});
+  reader.check_keys(node, "data", {"dataset", "directory", "validation_size", "search_train_size"});
   if (node["dataset"]) {
     data.dataset = reader.text(node["dataset"], "data.dataset");
     const std::vector<std::string> known = {"fashion-mnist", "mnist", "idx"};
@@ -312,7 +325,8 @@ void parse_data(const Reader& reader, const YAML::Node& node, DataConfig& data) 
   }
   if (node["directory"]) data.directory = reader.text(node["directory"], "data.directory");
   if (data.directory.empty()) {
-    reader.fail(node, "data.directory", "expected a directory of IDX files for dataset 'idx', "
+    reader.fail(node, "data.directory",
+                "expected a directory of IDX files for dataset 'idx', "
                 "found none");
   }
   if (node["validation_size"]) {
@@ -371,10 +385,6 @@ void parse_budget(const Reader& reader, const YAML::Node& node, BudgetConfig& bu
                   fmt::format("expected a number >= 0, found {}", budget.time_limit_min));
     }
   }
-  if (budget.max_trials == 0 && budget.time_limit_min == 0) {
-    reader.fail(node, "budget", "expected max_trials and/or time_limit_min above 0, found no "
-                "limit");
-  }
 }
 
 }  // namespace
@@ -388,13 +398,14 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   }
   const Reader reader(path);
   if (!root.IsMap()) {
-    reader.fail(root, "", fmt::format("expected a mapping of sections (study, data, space, "
-                                      "strategy, budget, train, final), found {}",
-                                      describe_node(root)));
+    reader.fail(root, "",
+                fmt::format("expected a mapping of sections (study, data, space, "
+                            "strategy, budget, train, final), found {}",
+                            describe_node(root)));
   }
-  reader.check_keys(root, "",
-                    {"study", "seed", "threads", "data", "space", "strategy", "budget", "train",
-                     "final"});
+  reader.check_keys(
+      root, "",
+      {"study", "seed", "threads", "data", "space", "strategy", "budget", "train", "final"});
 
   ExperimentConfig config;
   config.path = path;
@@ -414,15 +425,24 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   }
 
   if (root["data"]) parse_data(reader, root["data"], config.data);
-  if (!root["space"]) reader.fail(root, "space", "expected a 'space' section, found none");
-  config.space_line = root["space"].Mark().line + 1;
+  if (!root["space"]) throw ConfigError(path, 0, "space", "expected a 'space' section, found none");
+  config.space_line = key_line(root, "space");
   parse_space(reader, root["space"], config);
   if (root["strategy"]) parse_strategy(reader, root["strategy"], config.strategy);
   if (!root["budget"]) {
-    reader.fail(root, "budget", "expected a 'budget' section with max_trials and/or "
-                "time_limit_min, found none");
+    throw ConfigError(path, 0, "budget",
+                      "expected a 'budget' section with max_trials and/or time_limit_min, found "
+                      "none");
+  }
+  if (!root["budget"].IsMap()) {
+    reader.fail(root["budget"], "budget",
+                fmt::format("expected a mapping, found {}", describe_node(root["budget"])));
   }
   parse_budget(reader, root["budget"], config.budget);
+  if (config.budget.max_trials == 0 && config.budget.time_limit_min == 0) {
+    throw ConfigError(path, key_line(root, "budget"), "budget",
+                      "expected max_trials and/or time_limit_min above 0, found no limit");
+  }
   if (root["train"]) parse_train(reader, root["train"], "train", config.train);
 
   // The final model starts from the candidate settings with more epochs, unless told.
@@ -435,7 +455,8 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
 ExperimentConfig load_experiment_config(const std::string& path) {
   std::ifstream file(path);
   if (!file) {
-    throw ConfigError(path, 0, "", "expected a readable experiment file (YAML), found none at "
+    throw ConfigError(path, 0, "",
+                      "expected a readable experiment file (YAML), found none at "
                       "this path");
   }
   std::stringstream buffer;
@@ -453,8 +474,8 @@ std::string describe_train(const TrainOptions& o) {
   return fmt::format(
       "epochs={} batch_size={} optimizer={} learning_rate={} momentum={} nesterov={} "
       "weight_decay={} warmup_epochs={} label_smoothing={} crop_padding={} horizontal_flip={}",
-      o.epochs, o.batch_size, o.optimizer, o.learning_rate, o.momentum, o.nesterov,
-      o.weight_decay, o.warmup_epochs, o.label_smoothing, o.crop_padding, o.horizontal_flip);
+      o.epochs, o.batch_size, o.optimizer, o.learning_rate, o.momentum, o.nesterov, o.weight_decay,
+      o.warmup_epochs, o.label_smoothing, o.crop_padding, o.horizontal_flip);
 }
 
 }  // namespace

@@ -33,8 +33,7 @@ constexpr uint64_t kFinalStream = 4;
 constexpr int64_t kMaxProposalsWithoutNew = 2000;
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -67,13 +66,12 @@ StudyData load_study_data(const ExperimentConfig& config) {
   data.num_classes = std::max(train.num_classes, data.files.test.num_classes);
 
   if (config.data.validation_size >= train.size()) {
-    throw ConfigError(config.path, 0, "data.validation_size",
-                      fmt::format("expected fewer than the {} training examples of {}, found {}",
-                                  train.size(), config.data.directory,
-                                  config.data.validation_size));
+    throw ConfigError(
+        config.path, 0, "data.validation_size",
+        fmt::format("expected fewer than the {} training examples of {}, found {}", train.size(),
+                    config.data.directory, config.data.validation_size));
   }
-  const Split split = stratified_split(train.labels, data.num_classes,
-                                       config.data.validation_size,
+  const Split split = stratified_split(train.labels, data.num_classes, config.data.validation_size,
                                        derive_seed(config.seed, kSplitStream));
   std::vector<int64_t> search_indices = split.train;
   if (config.data.search_train_size > 0) {
@@ -100,9 +98,8 @@ void check_space_admits_valid(const ExperimentConfig& config, const Evaluator& e
     example_reason.emplace(check.decision, check.reason);
   }
 
-  const auto worst = std::max_element(blame.begin(), blame.end(), [](const auto& a, const auto& b) {
-    return a.second < b.second;
-  });
+  const auto worst = std::max_element(
+      blame.begin(), blame.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   throw ConfigError(config.path, config.space_line, "space",
                     fmt::format("expected a space with at least one architecture valid for input "
                                 "{}, found none in 2000 samples; decision '{}' is the usual "
@@ -153,8 +150,8 @@ void write_json_file(const std::string& path, const nlohmann::json& json) {
 
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream file(path);
-  if (!file) throw Error(fmt::format("{}: expected a file written by nascent search, found none",
-                                     path));
+  if (!file)
+    throw Error(fmt::format("{}: expected a file written by nascent search, found none", path));
   try {
     return nlohmann::json::parse(file);
   } catch (const nlohmann::json::exception& error) {
@@ -188,10 +185,11 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   const std::string fingerprint = search_fingerprint(config);
   const auto stored_fingerprint = store.study_value("fingerprint");
   if (stored_fingerprint && *stored_fingerprint != fingerprint) {
-    throw Error(fmt::format("{}: expected the config this study was created with, found a "
-                            "different one (space, data, strategy, training or seed changed); "
-                            "use a new --out directory, or the original config",
-                            store.path()));
+    throw Error(
+        fmt::format("{}: expected the config this study was created with, found a "
+                    "different one (space, data, strategy, training or seed changed); "
+                    "use a new --out directory, or the original config",
+                    store.path()));
   }
   if (!stored_fingerprint) {
     store.set_study_value("fingerprint", fingerprint);
@@ -386,10 +384,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
       info(events, fmt::format("final: retraining trial {} on {} images for {} epochs", best->id,
                                data.files.train.size(), config.final.train.epochs));
       const auto final_start = std::chrono::steady_clock::now();
-      const FinalModelReport report = train_final_model(
-          architecture, data.files.train, data.files.test, config.final.train,
-          derive_seed(config.seed, kFinalStream), checkpoint, events.on_final_epoch,
-          events.on_step);
+      const FinalModelReport report =
+          train_final_model(architecture, data.files.train, data.files.test, config.final.train,
+                            derive_seed(config.seed, kFinalStream), checkpoint,
+                            events.on_final_epoch, events.on_step);
       final_elapsed = seconds_since(final_start);
       if (!report.error.empty()) throw Error(report.error);
       nlohmann::json epochs = nlohmann::json::array();
@@ -421,10 +419,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
       stored_double(store, "elapsed_s_before_run", 0.0) + seconds_since(run_start);
   store.set_study_value("elapsed_s_before_run", fmt::format("{}", study_elapsed));
   summary["elapsed_s"] = study_elapsed;
-  summary["final_elapsed_s"] = summary["best"].is_object() && summary["best"].contains(
-                                   "final_elapsed_s")
-                                   ? summary["best"]["final_elapsed_s"]
-                                   : nlohmann::json(final_elapsed);
+  summary["final_elapsed_s"] =
+      summary["best"].is_object() && summary["best"].contains("final_elapsed_s")
+          ? summary["best"]["final_elapsed_s"]
+          : nlohmann::json(final_elapsed);
   write_json_file((fs::path(options.output_dir) / "summary.json").string(), summary);
   return summary;
 }
@@ -432,8 +430,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
 nlohmann::json study_status(const std::string& output_dir) {
   const std::string path = store_path(output_dir);
   if (!fs::exists(path)) {
-    throw Error(fmt::format("{}: expected a study directory holding study.db, found none",
-                            output_dir));
+    throw Error(
+        fmt::format("{}: expected a study directory holding study.db, found none", output_dir));
   }
   const Store store(path);
   const auto trials = store.trials();
@@ -472,9 +470,10 @@ nlohmann::json evaluate_study(const std::string& output_dir) {
   const nlohmann::json summary = read_json_file((fs::path(output_dir) / "summary.json").string());
   if (!summary.contains("best") || !summary["best"].is_object() ||
       !summary["best"].contains("test_accuracy")) {
-    throw Error(fmt::format("{}/summary.json: expected a finished study with a final model, "
-                            "found none (run nascent search to the end first)",
-                            output_dir));
+    throw Error(
+        fmt::format("{}/summary.json: expected a finished study with a final model, "
+                    "found none (run nascent search to the end first)",
+                    output_dir));
   }
   const auto& best = summary["best"];
   const std::string directory = summary["data"]["directory"].get<std::string>();

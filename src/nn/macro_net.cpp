@@ -9,14 +9,22 @@ namespace {
 namespace nn = torch::nn;
 
 nn::Sequential& add_activation(nn::Sequential& sequence, const std::string& name) {
-  if (name == "relu") sequence->push_back(nn::ReLU());
-  else if (name == "relu6") sequence->push_back(nn::ReLU6());
-  else if (name == "gelu") sequence->push_back(nn::GELU());
-  else if (name == "silu") sequence->push_back(nn::SiLU());
-  else if (name == "elu") sequence->push_back(nn::ELU());
-  else if (name == "tanh") sequence->push_back(nn::Tanh());
-  else if (name == "sigmoid") sequence->push_back(nn::Sigmoid());
-  else throw Error("builder: unknown activation '" + name + "'");
+  if (name == "relu")
+    sequence->push_back(nn::ReLU());
+  else if (name == "relu6")
+    sequence->push_back(nn::ReLU6());
+  else if (name == "gelu")
+    sequence->push_back(nn::GELU());
+  else if (name == "silu")
+    sequence->push_back(nn::SiLU());
+  else if (name == "elu")
+    sequence->push_back(nn::ELU());
+  else if (name == "tanh")
+    sequence->push_back(nn::Tanh());
+  else if (name == "sigmoid")
+    sequence->push_back(nn::Sigmoid());
+  else
+    throw Error("builder: unknown activation '" + name + "'");
   return sequence;
 }
 
@@ -31,7 +39,8 @@ nn::Conv2d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, in
 
 /// Conv (+ BatchNorm) (+ activation); bias only without BatchNorm, which would cancel it.
 void add_conv_block(nn::Sequential& sequence, int64_t in, int64_t out, int64_t kernel,
-                    int64_t stride, int64_t groups, bool batch_norm, const std::string* activation) {
+                    int64_t stride, int64_t groups, bool batch_norm,
+                    const std::string* activation) {
   sequence->push_back(make_conv(in, out, kernel, stride, groups, !batch_norm));
   if (batch_norm) sequence->push_back(nn::BatchNorm2d(out));
   if (activation) add_activation(sequence, *activation);

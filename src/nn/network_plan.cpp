@@ -33,8 +33,8 @@ void count_layer_cost(LayerPlan& layer) {
     layer.flops = k2 * c_in * c_out * out_pixels;
   } else if (layer.op == "sep_conv") {
     // Depthwise k x k (no bias), then pointwise 1 x 1.
-    layer.params = k2 * c_in + c_in * c_out + bias * c_out +
-                   batch_norm_params(layer.batch_norm, c_out);
+    layer.params =
+        k2 * c_in + c_in * c_out + bias * c_out + batch_norm_params(layer.batch_norm, c_out);
     layer.flops = k2 * c_in * out_pixels + c_in * c_out * out_pixels;
   } else if (layer.op == "mbconv") {
     // Expand 1 x 1 at input resolution, depthwise k x k, project 1 x 1 (Sandler et al. 2018).
@@ -43,7 +43,8 @@ void count_layer_cost(LayerPlan& layer) {
     layer.params = c_in * hidden + bias * hidden + batch_norm_params(layer.batch_norm, hidden) +
                    k2 * hidden + bias * hidden + batch_norm_params(layer.batch_norm, hidden) +
                    hidden * c_out + bias * c_out + batch_norm_params(layer.batch_norm, c_out);
-    layer.flops = c_in * hidden * in_pixels + k2 * hidden * out_pixels + hidden * c_out * out_pixels;
+    layer.flops =
+        c_in * hidden * in_pixels + k2 * hidden * out_pixels + hidden * c_out * out_pixels;
   } else if (layer.op == "max_pool" || layer.op == "avg_pool") {
     layer.params = 0;
     layer.flops = k2 * c_out * out_pixels;
@@ -141,8 +142,8 @@ NetworkPlan plan_network(const Architecture& architecture, const ImageShape& inp
                                               layer.input.to_string(), layer.output.to_string()));
       }
 
-      const std::string skip = architecture.has(key + "skip") ? architecture.get(key + "skip")
-                                                               : std::string("none");
+      const std::string skip =
+          architecture.has(key + "skip") ? architecture.get(key + "skip") : std::string("none");
       if (skip != "none") {
         const int64_t steps = architecture.get_int(key + "skip");
         const int64_t node = static_cast<int64_t>(node_shapes.size()) - steps;
@@ -206,21 +207,21 @@ std::string NetworkPlan::short_description() const {
 nlohmann::json NetworkPlan::to_json() const {
   nlohmann::json layers_json = nlohmann::json::array();
   for (const auto& layer : layers) {
-    layers_json.push_back({{"name", layer.name},
-                           {"op", layer.op},
-                           {"out_channels", layer.out_channels},
-                           {"kernel", layer.kernel},
-                           {"stride", layer.stride},
-                           {"expansion", layer.expansion},
-                           {"activation", layer.activation},
-                           {"batch_norm", layer.batch_norm},
-                           {"pre_pool", layer.pre_pool},
-                           {"skip_from", layer.skip_from},
-                           {"input", {layer.input.channels, layer.input.height, layer.input.width}},
-                           {"output",
-                            {layer.output.channels, layer.output.height, layer.output.width}},
-                           {"params", layer.params},
-                           {"flops", layer.flops}});
+    layers_json.push_back(
+        {{"name", layer.name},
+         {"op", layer.op},
+         {"out_channels", layer.out_channels},
+         {"kernel", layer.kernel},
+         {"stride", layer.stride},
+         {"expansion", layer.expansion},
+         {"activation", layer.activation},
+         {"batch_norm", layer.batch_norm},
+         {"pre_pool", layer.pre_pool},
+         {"skip_from", layer.skip_from},
+         {"input", {layer.input.channels, layer.input.height, layer.input.width}},
+         {"output", {layer.output.channels, layer.output.height, layer.output.width}},
+         {"params", layer.params},
+         {"flops", layer.flops}});
   }
   return {{"input", {input.channels, input.height, input.width}},
           {"num_classes", num_classes},

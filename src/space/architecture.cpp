@@ -82,9 +82,9 @@ Architecture Architecture::from_string(std::string_view text) {
     const std::string_view token = text.substr(position, end - position);
     const size_t equals = token.find('=');
     if (equals == std::string_view::npos || equals == 0 || equals + 1 == token.size()) {
-      throw Error(fmt::format(
-          "architecture string: expected 'decision=value' at character {}, found '{}'",
-          position + 1, token));
+      throw Error(
+          fmt::format("architecture string: expected 'decision=value' at character {}, found '{}'",
+                      position + 1, token));
     }
 
     const std::string name(token.substr(0, equals));

@@ -20,27 +20,26 @@ std::vector<int64_t> integer_values(const Decision& domain, const std::string& a
     return values;
   }
   if (domain.kind == DecisionKind::kFloat) {
-    throw Error(fmt::format("macro space: '{}' expected integer values, found a number range",
-                            aspect));
+    throw Error(
+        fmt::format("macro space: '{}' expected integer values, found a number range", aspect));
   }
   for (const auto& choice : domain.choices) {
     int64_t value = 0;
     const auto [end, error] = std::from_chars(choice.data(), choice.data() + choice.size(), value);
     if (error != std::errc() || end != choice.data() + choice.size()) {
-      throw Error(fmt::format("macro space: '{}' expected integer values, found '{}'", aspect,
-                              choice));
+      throw Error(
+          fmt::format("macro space: '{}' expected integer values, found '{}'", aspect, choice));
     }
     values.push_back(value);
   }
   return values;
 }
 
-void require_integers_at_least(const Decision& domain, const std::string& aspect,
-                               int64_t minimum) {
+void require_integers_at_least(const Decision& domain, const std::string& aspect, int64_t minimum) {
   for (int64_t value : integer_values(domain, aspect)) {
     if (value < minimum) {
-      throw Error(fmt::format("macro space: '{}' expected values >= {}, found {}", aspect,
-                              minimum, value));
+      throw Error(
+          fmt::format("macro space: '{}' expected values >= {}, found {}", aspect, minimum, value));
     }
   }
 }
@@ -87,7 +86,7 @@ const std::vector<std::string>& macro_operations() {
 }
 
 const std::vector<std::string>& macro_activations() {
-  static const std::vector<std::string> activations = {"relu", "relu6", "gelu", "silu",
+  static const std::vector<std::string> activations = {"relu", "relu6", "gelu",   "silu",
                                                        "elu",  "tanh",  "sigmoid"};
   return activations;
 }
@@ -108,35 +107,39 @@ SearchSpace make_macro_space(const MacroSpaceOptions& options) {
   require_integers_at_least(options.kernel, "kernel", 1);
   for (int64_t kernel : integer_values(options.kernel, "kernel")) {
     if (kernel % 2 == 0) {
-      throw Error(fmt::format("macro space: 'kernel' expected odd sizes (so padding keeps the "
-                              "shape), found {}",
-                              kernel));
+      throw Error(
+          fmt::format("macro space: 'kernel' expected odd sizes (so padding keeps the "
+                      "shape), found {}",
+                      kernel));
     }
   }
   require_integers_at_least(options.expansion, "expansion", 1);
   require_known(options.activation, "activation", macro_activations());
   require_known(options.batch_norm, "batch_norm", {"true", "false"});
   if (options.skip.kind != DecisionKind::kCategorical) {
-    throw Error("macro space: 'skip' expected a list of 'none' and positive integers, found a "
-                "range");
+    throw Error(
+        "macro space: 'skip' expected a list of 'none' and positive integers, found a "
+        "range");
   }
   for (const auto& choice : options.skip.choices) {
     int64_t steps = 0;
     const auto [end, error] = std::from_chars(choice.data(), choice.data() + choice.size(), steps);
     const bool is_steps = error == std::errc() && end == choice.data() + choice.size() && steps > 0;
     if (choice != "none" && !is_steps) {
-      throw Error(fmt::format("macro space: 'skip' expected 'none' or a positive integer, found "
-                              "'{}'",
-                              choice));
+      throw Error(
+          fmt::format("macro space: 'skip' expected 'none' or a positive integer, found "
+                      "'{}'",
+                      choice));
     }
   }
   require_integers_at_least(options.dense_layers, "dense_layers", 0);
   require_integers_at_least(options.dense_width, "dense_width", 1);
   if (options.dropout.kind == DecisionKind::kFloat) {
     if (options.dropout.float_min < 0 || options.dropout.float_max >= 1) {
-      throw Error(fmt::format("macro space: 'dropout' expected a range within [0, 1), found "
-                              "[{}, {}]",
-                              options.dropout.float_min, options.dropout.float_max));
+      throw Error(
+          fmt::format("macro space: 'dropout' expected a range within [0, 1), found "
+                      "[{}, {}]",
+                      options.dropout.float_min, options.dropout.float_max));
     }
   } else if (options.dropout.kind == DecisionKind::kCategorical) {
     for (const auto& choice : options.dropout.choices) {
@@ -146,8 +149,8 @@ SearchSpace make_macro_space(const MacroSpaceOptions& options) {
       } catch (const std::exception&) {
       }
       if (!(value >= 0 && value < 1)) {
-        throw Error(fmt::format("macro space: 'dropout' expected numbers in [0, 1), found '{}'",
-                                choice));
+        throw Error(
+            fmt::format("macro space: 'dropout' expected numbers in [0, 1), found '{}'", choice));
       }
     }
   }
@@ -204,14 +207,12 @@ SearchSpace make_macro_space(const MacroSpaceOptions& options) {
         space.add(for_ops(named(options.kernel, layer_prefix + ".kernel"), ops_with_kernel));
       }
       if (!ops_with_expansion.empty()) {
-        space.add(for_ops(named(options.expansion, layer_prefix + ".expansion"),
-                          ops_with_expansion));
+        space.add(
+            for_ops(named(options.expansion, layer_prefix + ".expansion"), ops_with_expansion));
       }
       if (!ops_with_width.empty()) {
-        space.add(for_ops(named(options.activation, layer_prefix + ".activation"),
-                          ops_with_width));
-        space.add(for_ops(named(options.batch_norm, layer_prefix + ".batch_norm"),
-                          ops_with_width));
+        space.add(for_ops(named(options.activation, layer_prefix + ".activation"), ops_with_width));
+        space.add(for_ops(named(options.batch_norm, layer_prefix + ".batch_norm"), ops_with_width));
       }
       // The first layer of a stage that downsamples changes the shape, so a skip into it
       // could never be valid: it exists only when the stage keeps its input size.

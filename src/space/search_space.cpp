@@ -33,8 +33,10 @@ std::optional<double> parse_number(const std::string& text) {
 
 /// Float values keep four significant digits: enough resolution for a search, and the text
 /// form reads back to exactly the same value.
-std::string canonical_float(double value) {
-  return format_double(std::stod(fmt::format("{:.4g}", value)));
+std::string canonical_float(double value, double min, double max) {
+  // Clamp after rounding: rounding may cross a bound given with more digits.
+  const double rounded = std::stod(fmt::format("{:.4g}", value));
+  return format_double(std::clamp(rounded, min, max));
 }
 
 bool is_active(const Decision& decision, const Architecture& partial) {
@@ -123,11 +125,11 @@ std::string Decision::sample(Rng& rng) const {
       return std::to_string(rng.integer(int_min, int_max));
     case DecisionKind::kFloat: {
       const double u = rng.uniform();
-      double value = log_scale ? std::exp(std::log(float_min) +
-                                          u * (std::log(float_max) - std::log(float_min)))
-                               : float_min + u * (float_max - float_min);
-      value = std::clamp(value, float_min, float_max);
-      return canonical_float(value);
+      double value =
+          log_scale
+              ? std::exp(std::log(float_min) + u * (std::log(float_max) - std::log(float_min)))
+              : float_min + u * (float_max - float_min);
+      return canonical_float(value, float_min, float_max);
     }
   }
   return {};
@@ -176,8 +178,7 @@ std::vector<std::string> Decision::alternatives(const std::string& current, Rng&
         const double spread = 0.25 * (rng.uniform() * 2.0 - 1.0);
         double value = log_scale ? centre * std::exp(spread * std::log(float_max / float_min))
                                  : centre + spread * (float_max - float_min);
-        value = std::clamp(value, float_min, float_max);
-        const std::string text = canonical_float(value);
+        const std::string text = canonical_float(value, float_min, float_max);
         if (text != current && std::find(values.begin(), values.end(), text) == values.end()) {
           values.push_back(text);
         }
@@ -203,9 +204,10 @@ std::string Decision::describe_domain() const {
 
 void SearchSpace::add(Decision decision) {
   if (decision.name.empty() || decision.name.find_first_of(" =") != std::string::npos) {
-    throw Error(fmt::format("search space: decision name '{}' must be non-empty and hold no "
-                            "space or '='",
-                            decision.name));
+    throw Error(
+        fmt::format("search space: decision name '{}' must be non-empty and hold no "
+                    "space or '='",
+                    decision.name));
   }
   if (find(decision.name)) {
     throw Error(fmt::format("search space: decision '{}' is declared twice", decision.name));
@@ -214,20 +216,21 @@ void SearchSpace::add(Decision decision) {
   switch (decision.kind) {
     case DecisionKind::kCategorical: {
       if (decision.choices.empty()) {
-        throw Error(fmt::format("search space: decision '{}' expected at least one choice, "
-                                "found none",
-                                decision.name));
+        throw Error(
+            fmt::format("search space: decision '{}' expected at least one choice, "
+                        "found none",
+                        decision.name));
       }
       std::set<std::string> unique(decision.choices.begin(), decision.choices.end());
       if (unique.size() != decision.choices.size()) {
-        throw Error(fmt::format("search space: decision '{}' lists a choice twice",
-                                decision.name));
+        throw Error(fmt::format("search space: decision '{}' lists a choice twice", decision.name));
       }
       for (const auto& choice : decision.choices) {
         if (choice.empty() || choice.find_first_of(" =") != std::string::npos) {
-          throw Error(fmt::format("search space: decision '{}': choice '{}' must be non-empty "
-                                  "and hold no space or '='",
-                                  decision.name, choice));
+          throw Error(
+              fmt::format("search space: decision '{}': choice '{}' must be non-empty "
+                          "and hold no space or '='",
+                          decision.name, choice));
         }
       }
       break;
@@ -244,18 +247,20 @@ void SearchSpace::add(Decision decision) {
                                 decision.name, decision.float_min, decision.float_max));
       }
       if (decision.log_scale && decision.float_min <= 0) {
-        throw Error(fmt::format("search space: decision '{}' is on a log scale: expected min > "
-                                "0, found {}",
-                                decision.name, decision.float_min));
+        throw Error(
+            fmt::format("search space: decision '{}' is on a log scale: expected min > "
+                        "0, found {}",
+                        decision.name, decision.float_min));
       }
       break;
   }
 
   for (const auto& condition : decision.conditions) {
     if (!find(condition.decision)) {
-      throw Error(fmt::format("search space: decision '{}' depends on '{}', which is not "
-                              "declared before it",
-                              decision.name, condition.decision));
+      throw Error(
+          fmt::format("search space: decision '{}' depends on '{}', which is not "
+                      "declared before it",
+                      decision.name, condition.decision));
     }
   }
   decisions_.push_back(std::move(decision));
@@ -297,8 +302,9 @@ Architecture SearchSpace::mutate(const Architecture& parent, Rng& rng) const {
   const auto& [decision, alternatives] =
       candidates[static_cast<size_t>(rng.index(static_cast<int64_t>(candidates.size())))];
   Architecture child = parent;
-  child.set(decision->name,
-            alternatives[static_cast<size_t>(rng.index(static_cast<int64_t>(alternatives.size())))]);
+  child.set(
+      decision->name,
+      alternatives[static_cast<size_t>(rng.index(static_cast<int64_t>(alternatives.size())))]);
   return resolve(child, rng);
 }
 
@@ -332,14 +338,16 @@ void SearchSpace::validate(const Architecture& architecture) const {
     const bool active = is_active(decision, resolved);
     const bool present = architecture.has(decision.name);
     if (active && !present) {
-      throw Error(fmt::format("architecture: decision '{}' is active but has no value; expected "
-                              "{}",
-                              decision.name, decision.describe_domain()));
+      throw Error(
+          fmt::format("architecture: decision '{}' is active but has no value; expected "
+                      "{}",
+                      decision.name, decision.describe_domain()));
     }
     if (!active && present) {
-      throw Error(fmt::format("architecture: decision '{}' is set to '{}' but is inactive "
-                              "given the earlier decisions",
-                              decision.name, architecture.get(decision.name)));
+      throw Error(
+          fmt::format("architecture: decision '{}' is set to '{}' but is inactive "
+                      "given the earlier decisions",
+                      decision.name, architecture.get(decision.name)));
     }
     if (!active) continue;
 
@@ -382,7 +390,7 @@ bool walk(const std::vector<Decision>& decisions, size_t index, Architecture& pa
       values.push_back(std::to_string(v));
     }
   } else {
-    values.push_back(canonical_float(decision.float_min));
+    values.push_back(canonical_float(decision.float_min, decision.float_min, decision.float_max));
   }
 
   for (const auto& value : values) {
@@ -415,9 +423,10 @@ std::optional<int64_t> SearchSpace::count(int64_t limit) const {
 std::vector<Architecture> SearchSpace::enumerate(int64_t limit) const {
   const auto total = count(limit);
   if (!total) {
-    throw Error(fmt::format("search space: cannot enumerate: more than {} architectures or a "
-                            "continuous decision",
-                            limit));
+    throw Error(
+        fmt::format("search space: cannot enumerate: more than {} architectures or a "
+                    "continuous decision",
+                    limit));
   }
   std::vector<Architecture> all;
   all.reserve(static_cast<size_t>(*total));

@@ -22,8 +22,7 @@ std::optional<Architecture> RegularizedEvolution::ask() {
   return space_.mutate(parent->first, rng_);
 }
 
-void RegularizedEvolution::tell(const Architecture& architecture,
-                                const Observation& observation) {
+void RegularizedEvolution::tell(const Architecture& architecture, const Observation& observation) {
   // Only architectures with an objective can compete; failed and invalid ones are dropped.
   if (observation.state != TrialState::kComplete || std::isnan(observation.objective)) return;
 

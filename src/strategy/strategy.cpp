@@ -24,8 +24,8 @@ void StrategyOptions::validate() const {
                             hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
   }
   if (population_size < 2) {
-    throw Error(fmt::format("strategy.population: expected an integer >= 2, found {}",
-                            population_size));
+    throw Error(
+        fmt::format("strategy.population: expected an integer >= 2, found {}", population_size));
   }
   if (sample_size < 1 || sample_size > population_size) {
     throw Error(fmt::format("strategy.sample: expected an integer in [1, population={}], found {}",

@@ -33,7 +33,8 @@ double measure_matmul_gflops(int64_t n, int64_t repeats) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best_seconds = std::min(best_seconds, seconds);
   }
-  const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+  const double flops =
+      2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
   return flops / best_seconds / 1e9;
 }
 

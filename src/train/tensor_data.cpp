@@ -8,9 +8,9 @@ TensorData TensorData::from(const ImageDataset& dataset, torch::Tensor mean, tor
                                  {dataset.size(), dataset.channels, dataset.height, dataset.width},
                                  torch::kUInt8)
                     .clone();
-  data.labels = torch::from_blob(const_cast<int64_t*>(dataset.labels.data()), {dataset.size()},
-                                 torch::kInt64)
-                    .clone();
+  data.labels =
+      torch::from_blob(const_cast<int64_t*>(dataset.labels.data()), {dataset.size()}, torch::kInt64)
+          .clone();
   data.mean = std::move(mean);
   data.std = std::move(std);
   return data;
@@ -24,9 +24,11 @@ std::pair<torch::Tensor, torch::Tensor> TensorData::channel_statistics(
                        torch::kUInt8)
           .to(torch::kFloat64)
           .div(255.0);
-  const torch::Tensor mean = pixels.mean(std::vector<int64_t>{0, 2}).to(torch::kFloat32).view({1, -1, 1, 1});
+  const torch::Tensor mean =
+      pixels.mean(std::vector<int64_t>{0, 2}).to(torch::kFloat32).view({1, -1, 1, 1});
   // A constant channel would divide by zero; its std is replaced by 1.
-  torch::Tensor std = pixels.std(std::vector<int64_t>{0, 2}).to(torch::kFloat32).view({1, -1, 1, 1});
+  torch::Tensor std =
+      pixels.std(std::vector<int64_t>{0, 2}).to(torch::kFloat32).view({1, -1, 1, 1});
   std = torch::where(std > 1e-6, std, torch::ones_like(std));
   return {mean, std};
 }

@@ -19,7 +19,8 @@ void TrainOptions::validate() const {
   if (!(learning_rate > 0) || !std::isfinite(learning_rate)) {
     fail("learning_rate", "a number > 0", fmt::format("{}", learning_rate));
   }
-  if (!(momentum >= 0 && momentum < 1)) fail("momentum", "a number in [0, 1)", fmt::format("{}", momentum));
+  if (!(momentum >= 0 && momentum < 1))
+    fail("momentum", "a number in [0, 1)", fmt::format("{}", momentum));
   if (nesterov && optimizer == "sgd" && momentum == 0) {
     fail("nesterov", "momentum > 0 when nesterov is true", "momentum 0");
   }

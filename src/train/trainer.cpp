@@ -31,11 +31,11 @@ double scheduled_learning_rate(const TrainOptions& options, int64_t step, int64_
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& model,
                                                         const TrainOptions& options) {
   if (options.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        model.parameters(), torch::optim::SGDOptions(options.learning_rate)
-                                .momentum(options.momentum)
-                                .nesterov(options.nesterov)
-                                .weight_decay(options.weight_decay));
+    return std::make_unique<torch::optim::SGD>(model.parameters(),
+                                               torch::optim::SGDOptions(options.learning_rate)
+                                                   .momentum(options.momentum)
+                                                   .nesterov(options.nesterov)
+                                                   .weight_decay(options.weight_decay));
   }
   return std::make_unique<torch::optim::AdamW>(
       model.parameters(),
@@ -61,9 +61,9 @@ torch::Tensor random_crop(const torch::Tensor& images, int64_t padding) {
   const torch::Tensor offset_x = torch::randint(0, 2 * padding + 1, {batch, 1, 1}, torch::kInt64);
   const torch::Tensor rows = torch::arange(height, torch::kInt64).view({1, height, 1}) + offset_y;
   const torch::Tensor cols = torch::arange(width, torch::kInt64).view({1, 1, width}) + offset_x;
-  const torch::Tensor flat_index =
-      (rows * padded_width + cols).view({batch, 1, height * width}).expand(
-          {batch, channels, height * width});  // [B, C, H*W]
+  const torch::Tensor flat_index = (rows * padded_width + cols)
+                                       .view({batch, 1, height * width})
+                                       .expand({batch, channels, height * width});  // [B, C, H*W]
   return padded.reshape({batch, channels, -1})
       .gather(2, flat_index)
       .view({batch, channels, height, width});
@@ -164,10 +164,10 @@ EvaluationResult evaluate_model(torch::nn::Module& model,
     const torch::Tensor indices = torch::arange(begin, end, torch::kInt64);
     const torch::Tensor logits = forward(data.batch_images(indices));
     const torch::Tensor labels = data.labels.slice(0, begin, end);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, labels,
-                    torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
+    loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
   }
 

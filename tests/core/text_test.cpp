@@ -20,9 +20,9 @@ TEST(EditDistance, CountsInsertionsDeletionsAndSubstitutions) {
   EXPECT_EQ(edit_distance("", "abc"), 3);
   EXPECT_EQ(edit_distance("abc", ""), 3);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3);
-  EXPECT_EQ(edit_distance("conv", "cnv"), 1);       // one deletion
+  EXPECT_EQ(edit_distance("conv", "cnv"), 1);          // one deletion
   EXPECT_EQ(edit_distance("sepconv", "sep_conv"), 1);  // one insertion
-  EXPECT_EQ(edit_distance("budget", "budgte"), 2);  // a swap is two substitutions
+  EXPECT_EQ(edit_distance("budget", "budgte"), 2);     // a swap is two substitutions
 }
 
 TEST(EditDistance, IsSymmetric) {
@@ -92,11 +92,13 @@ TEST(FormatDouble, ReadsBackToTheSameDouble) {
 TEST(Fnv1a64, MatchesIndependentlyComputedValues) {
   // The empty string hashes to the FNV-1a 64-bit offset basis.
   EXPECT_EQ(fnv1a_64(""), 0xcbf29ce484222325ULL);
-  // Computed with: python3 -c "h=0xcbf29ce484222325
-  //   for c in b'a': h^=c; h=(h*0x100000001b3)%2**64
-  //   print(hex(h))"   (also the published FNV-1a test vector for "a").
+  // The next two were computed in Python, outside nascent:
+  //   h = 0xcbf29ce484222325
+  //   for c in b"a": h = ((h ^ c) * 0x100000001b3) % 2**64
+  //   print(hex(h))
+  // The value for "a" is also the published FNV-1a 64-bit test vector.
   EXPECT_EQ(fnv1a_64("a"), 0xaf63dc4c8601ec8cULL);
-  // Same one-liner with b'nascent'.
+  // Same loop over b"nascent".
   EXPECT_EQ(fnv1a_64("nascent"), 0xe3c26f7757d3ee1bULL);
 }
 

@@ -3,10 +3,10 @@
 
 #include "nascent/experiment/experiment.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,12 +90,12 @@ TEST_F(SearchTest, FindsTrainsStoresAndReloadsAModel) {
   const nlohmann::json summary = run_search(config, options);
 
   EXPECT_EQ(summary["stop_reason"], "max_trials");
-  EXPECT_EQ(summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(),
-            4);
+  EXPECT_EQ(
+      summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(), 4);
   const auto& best = summary["best"];
   ASSERT_TRUE(best.is_object());
-  for (const char* key : {"arch", "val_accuracy", "test_accuracy", "params", "flops",
-                          "latency_ms"}) {
+  for (const char* key :
+       {"arch", "val_accuracy", "test_accuracy", "params", "flops", "latency_ms"}) {
     EXPECT_TRUE(best.contains(key)) << key;
   }
   EXPECT_GT(best["test_accuracy"].get<double>(), 0.5);  // chance is 0.25
@@ -183,9 +183,8 @@ TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {
   const nlohmann::json summary = run_search(config, options);
   EXPECT_GT(summary["trials"]["failed"].get<int64_t>(), 0);
   EXPECT_GT(summary["trials"]["complete"].get<int64_t>(), 0);
-  EXPECT_EQ(summary["trials"]["failed"].get<int64_t>() +
-                summary["trials"]["complete"].get<int64_t>(),
-            8);
+  EXPECT_EQ(
+      summary["trials"]["failed"].get<int64_t>() + summary["trials"]["complete"].get<int64_t>(), 8);
   for (const auto& trial : finished_trials(options.output_dir)) {
     if (trial.state == TrialState::kFailed) {
       EXPECT_EQ(trial.error, "training diverged: the loss became non-finite at step 3");
@@ -197,8 +196,8 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   // Slower trials (more data, more epochs) so that the kill lands in the middle of one.
   write_quadrant_dataset(data_dir_, 4000, 200);
   const std::string out = fresh_directory("killed");
-  const std::string config_path = out + "/../nascent_kill_test_config_" +
-                                  std::to_string(getpid()) + ".yaml";
+  const std::string config_path =
+      out + "/../nascent_kill_test_config_" + std::to_string(getpid()) + ".yaml";
   write_text(config_path, small_config(data_dir_, 6, 4));
 
   const pid_t child = fork();
@@ -266,9 +265,8 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   });
   EXPECT_TRUE(rerun);
   // The budget counts what was done before the kill.
-  EXPECT_EQ(summary["trials"]["complete"].get<int64_t>() +
-                summary["trials"]["failed"].get<int64_t>(),
-            6);
+  EXPECT_EQ(
+      summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(), 6);
   EXPECT_EQ(summary["trials"]["interrupted"].get<int64_t>(), 1);
   std::set<int64_t> ids;
   for (const auto& trial : after) ids.insert(trial.id);
@@ -309,8 +307,7 @@ TEST_F(SearchTest, AMissingDatasetNamesThePathAndThePackage) {
   } catch (const DataError& error) {
     const std::string message = error.what();
     EXPECT_NE(message.find("/nonexistent/fashion"), std::string::npos) << message;
-    EXPECT_NE(message.find("apt-get install dataset-fashion-mnist"), std::string::npos)
-        << message;
+    EXPECT_NE(message.find("apt-get install dataset-fashion-mnist"), std::string::npos) << message;
   }
 }
 

@@ -66,8 +66,7 @@ TEST(MacroNetTest, EveryLayerProducesThePlannedShape) {
   EXPECT_EQ(count_parameters(*model), plan.params);
   model->eval();
   torch::NoGradGuard no_grad;
-  EXPECT_EQ(model->forward(torch::randn({3, 1, 16, 16})).sizes(),
-            (std::vector<int64_t>{3, 10}));
+  EXPECT_EQ(model->forward(torch::randn({3, 1, 16, 16})).sizes(), (std::vector<int64_t>{3, 10}));
 }
 
 }  // namespace

@@ -112,7 +112,8 @@ TEST(MacroSpace, LayerFiveWidthExistsOnlyWhenDepthIsAtLeastFive) {
 
   for (int64_t depth = 1; depth <= 5; ++depth) {
     SCOPED_TRACE(depth);
-    const Architecture architecture = complete(space, {"stages=1", "s1.depth=" + std::to_string(depth)});
+    const Architecture architecture =
+        complete(space, {"stages=1", "s1.depth=" + std::to_string(depth)});
     for (int64_t layer = 1; layer <= 5; ++layer) {
       const std::string prefix = "s1.l" + std::to_string(layer);
       EXPECT_EQ(architecture.has(prefix + ".op"), layer <= depth) << prefix;
@@ -177,9 +178,9 @@ TEST(MacroSpace, FirstLayerSkipExistsOnlyWhenTheStageDoesNotDownsample) {
   const SearchSpace space = make_macro_space(MacroSpaceOptions());
   for (const std::string mode : {"none", "max_pool", "stride"}) {
     SCOPED_TRACE(mode);
-    const Architecture architecture =
-        complete(space, {"stages=2", "s1.depth=2", "s1.downsample=" + mode, "s2.downsample=" + mode,
-                         "s2.depth=2"});
+    const Architecture architecture = complete(
+        space,
+        {"stages=2", "s1.depth=2", "s1.downsample=" + mode, "s2.downsample=" + mode, "s2.depth=2"});
     EXPECT_EQ(architecture.has("s1.l1.skip"), mode == "none");
     EXPECT_EQ(architecture.has("s2.l1.skip"), mode == "none");
     // Later layers keep the shape whatever the stage does on entry.

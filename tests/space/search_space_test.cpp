@@ -39,8 +39,8 @@ SearchSpace conditional_space() {
   SearchSpace space;
   space.add(Decision::integer("depth", 1, 3));
   space.add(Decision::categorical("op", {"conv", "pool", "identity"}));
-  space.add(Decision::categorical("width", {"16", "32"})
-                .when(Condition::one_of_values("op", {"conv"})));
+  space.add(
+      Decision::categorical("width", {"16", "32"}).when(Condition::one_of_values("op", {"conv"})));
   space.add(Decision::categorical("kernel", {"3", "5"})
                 .when(Condition::one_of_values("op", {"conv", "pool"})));
   space.add(Decision::categorical("extra", {"a", "b"}).when(Condition::at_least_value("depth", 2)));
@@ -70,8 +70,8 @@ TEST(SearchSpace, SampleSetsOnlyActiveDecisions) {
     EXPECT_EQ(architecture.has("width"), op == "conv");
     EXPECT_EQ(architecture.has("kernel"), op == "conv" || op == "pool");
     EXPECT_EQ(architecture.has("extra"), depth >= 2);
-    EXPECT_EQ(architecture.has("momentum"), architecture.has("extra") &&
-                                                architecture.get("extra") == "b");
+    EXPECT_EQ(architecture.has("momentum"),
+              architecture.has("extra") && architecture.get("extra") == "b");
     EXPECT_TRUE(architecture.has("lr"));
   }
   EXPECT_EQ(seen_ops, (std::set<std::string>{"conv", "pool", "identity"}));
@@ -106,6 +106,16 @@ TEST(SearchSpace, ParseReordersIntoCanonicalOrder) {
     for (const auto& [name, value] : tokens) shuffled += name + "=" + value + " ";
     EXPECT_EQ(space.parse(shuffled).to_string(), architecture.to_string()) << shuffled;
   }
+}
+
+TEST(SearchSpace, ParseRefusesMalformedText) {
+  const SearchSpace space = conditional_space();
+  EXPECT_EQ(error_message([&] { space.parse("depth=1 op"); }),
+            "architecture string: expected 'decision=value' at character 9, found 'op'");
+  EXPECT_EQ(error_message([&] { space.parse("depth=1 op= kernel=3"); }),
+            "architecture string: expected 'decision=value' at character 9, found 'op='");
+  EXPECT_EQ(error_message([&] { space.parse("depth=1 depth=2 op=identity"); }),
+            "architecture string: decision 'depth' appears twice");
 }
 
 TEST(SearchSpace, ValidateNamesAnUnknownDecisionWithASuggestion) {
@@ -224,8 +234,8 @@ TEST(SearchSpace, MutateChangesExactlyOneDecisionWhenNoConditionIsAffected) {
     } else {
       const bool depth_changed = parent.get("depth") != child.get("depth");
       const bool op_changed = parent.get("op") != child.get("op");
-      const bool extra_changed = parent.has("extra") && child.has("extra") &&
-                                 parent.get("extra") != child.get("extra");
+      const bool extra_changed =
+          parent.has("extra") && child.has("extra") && parent.get("extra") != child.get("extra");
       EXPECT_TRUE(depth_changed || op_changed || extra_changed);
     }
   }
@@ -246,8 +256,8 @@ TEST(SearchSpace, SameSeedGivesTheSameSamples) {
 
   // Mutation is seeded too.
   Rng mutate_first(5), mutate_second(5);
-  const Architecture parent = space.parse("depth=2 op=conv width=16 kernel=3 extra=b lr=0.001 "
-                                          "momentum=0.9");
+  const Architecture parent =
+      space.parse("depth=2 op=conv width=16 kernel=3 extra=b lr=0.001 momentum=0.9");
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(space.mutate(parent, mutate_first), space.mutate(parent, mutate_second));
   }
@@ -256,11 +266,12 @@ TEST(SearchSpace, SameSeedGivesTheSameSamples) {
 TEST(SearchSpace, AddRejectsAConditionOnAnUndeclaredDecision) {
   SearchSpace space;
   space.add(Decision::integer("depth", 1, 3));
-  EXPECT_EQ(error_message([&] {
-              space.add(Decision::categorical("width", {"16"})
-                            .when(Condition::one_of_values("op", {"conv"})));
-            }),
-            "search space: decision 'width' depends on 'op', which is not declared before it");
+  EXPECT_EQ(
+      error_message([&] {
+        space.add(
+            Decision::categorical("width", {"16"}).when(Condition::one_of_values("op", {"conv"})));
+      }),
+      "search space: decision 'width' depends on 'op', which is not declared before it");
   // The failed decision was not added: declaring it again after 'op' works.
   space.add(Decision::categorical("op", {"conv"}));
   EXPECT_NO_THROW(space.add(
@@ -271,7 +282,9 @@ TEST(SearchSpace, AddRejectsAConditionOnAnUndeclaredDecision) {
 TEST(SearchSpace, AddRejectsADuplicateName) {
   SearchSpace space;
   space.add(Decision::integer("depth", 1, 3));
-  EXPECT_EQ(error_message([&] { space.add(Decision::categorical("depth", {"1", "2"})); }),
+  EXPECT_EQ(error_message([&] {
+              space.add(Decision::categorical("depth", {"1", "2"}));
+            }),
             "search space: decision 'depth' is declared twice");
   EXPECT_EQ(space.decisions().size(), 1u);
 }
@@ -332,6 +345,24 @@ TEST(SearchSpace, EqualStringsHashEqual) {
 
   const Architecture other = space.parse("depth=2 op=pool kernel=3 extra=a");
   EXPECT_NE(written.hash(), other.hash());
+}
+
+}  // namespace
+}  // namespace nascent
+
+namespace nascent {
+namespace {
+
+// Rounding to four significant digits must never push a sample across a bound that has more
+// digits (0.99999 would round to 1).
+TEST(SearchSpace, RoundedFloatSamplesStayInsideBoundsWithManyDigits) {
+  const Decision decision = Decision::real("y", 0.5, 0.99999);
+  Rng rng(5);
+  for (int i = 0; i < 20000; ++i) {
+    const std::string value = decision.sample(rng);
+    std::string problem;
+    ASSERT_TRUE(decision.accepts(value, &problem)) << problem;
+  }
 }
 
 }  // namespace

@@ -68,8 +68,8 @@ TEST(TrainerTest, TinyTrainingRunBeatsChance) {
   options.epochs = 3;
   options.batch_size = 32;
   options.learning_rate = 0.05;
-  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
-                                              options);
+  const TrainingOutcome outcome =
+      train_model(*model, forward, data.train, &data.validation, options);
 
   ASSERT_FALSE(outcome.diverged_at_step);
   ASSERT_EQ(outcome.epochs.size(), 3u);
@@ -94,8 +94,8 @@ TEST(TrainerTest, AugmentationAndAdamWAlsoLearn) {
   options.warmup_epochs = 0.5;
   options.label_smoothing = 0.1;
   options.crop_padding = 1;
-  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
-                                              options);
+  const TrainingOutcome outcome =
+      train_model(*model, forward, data.train, &data.validation, options);
   ASSERT_FALSE(outcome.diverged_at_step);
   EXPECT_GT(outcome.epochs.back().validation_accuracy, 0.8);
 }
@@ -112,8 +112,8 @@ TEST(TrainerTest, HorizontalFlipIsApplied) {
   options.epochs = 3;
   options.batch_size = 32;
   options.horizontal_flip = true;
-  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
-                                              options);
+  const TrainingOutcome outcome =
+      train_model(*model, forward, data.train, &data.validation, options);
   ASSERT_FALSE(outcome.diverged_at_step);
   EXPECT_GT(outcome.epochs.back().validation_accuracy, 0.35);
   EXPECT_LT(outcome.epochs.back().validation_accuracy, 0.65);
@@ -156,8 +156,8 @@ TEST(TrainerTest, NonFiniteLossStopsTrainingAtTheStepWhereItHappened) {
   TrainOptions options;
   options.epochs = 2;
   options.batch_size = 64;
-  const TrainingOutcome outcome = train_model(*model, forward, data.train, &data.validation,
-                                              options);
+  const TrainingOutcome outcome =
+      train_model(*model, forward, data.train, &data.validation, options);
   ASSERT_TRUE(outcome.diverged_at_step.has_value());
   EXPECT_EQ(*outcome.diverged_at_step, 5);
   EXPECT_TRUE(outcome.epochs.empty());

@@ -62,7 +62,7 @@ struct NetworkPlan {
   int64_t flops = 0;
 
   /// A compact one-line description for progress lines, e.g.
-  /// "c16 | conv3:32 sep5:64+1 | mp mb3x6:64 | d128 p0.2".
+  /// "c16 | conv3:32 sep5:64+ | mp mb3x6:64 | d128 p0.2".
   std::string short_description() const;
 
   /// The plan as JSON (layers with shapes, params and FLOPs); the PyTorch benchmark reads it.

@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""Training throughput of a nascent network rebuilt in PyTorch's Python API.
+
+The PyTorch half of the side-by-side comparison run by bench/run_throughput.sh. It reads the
+NetworkPlan JSON that nascent_bench_throughput wrote with --plan-out, builds the same network
+layer by layer (the construction mirrors src/nn/macro_net.cpp), checks that its parameter count
+and every layer's output shape equal the plan's, and times the same training step on the same
+Fashion-MNIST batches. It prints the same JSON line as the C++ program, so the two can be
+compared field by field.
+
+Run it with Debian's interpreter, which has python3-torch (the same LibTorch 1.13 shared
+libraries nascent links):
+
+    /usr/bin/python3 bench/pytorch_throughput.py --plan residual.json --threads 2 --batch 128 \
+        --steps 100 --warmup 30
+"""
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+FASHION_MNIST_DIRECTORY = "/usr/share/datasets/fashion-mnist"
+
+# nascent's default TrainOptions; the C++ side uses the same.
+LEARNING_RATE = 0.05
+MOMENTUM = 0.9
+WEIGHT_DECAY = 5e-4
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "elu": nn.ELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+def conv(in_channels, out_channels, kernel, stride, groups, bias):
+    # Padding kernel // 2 keeps the spatial size at stride 1, as in the C++ builder.
+    return nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=kernel // 2,
+                     groups=groups, bias=bias)
+
+
+def conv_block(in_channels, out_channels, kernel, stride, groups, batch_norm, activation):
+    """Conv (+ BatchNorm) (+ activation); bias only without BatchNorm, as in the C++ builder."""
+    modules = [conv(in_channels, out_channels, kernel, stride, groups, not batch_norm)]
+    if batch_norm:
+        modules.append(nn.BatchNorm2d(out_channels))
+    if activation is not None:
+        modules.append(ACTIVATIONS[activation]())
+    return modules
+
+
+def build_layer(layer):
+    modules = []
+    if layer["pre_pool"] == "max_pool":
+        modules.append(nn.MaxPool2d(2))
+    elif layer["pre_pool"] == "avg_pool":
+        modules.append(nn.AvgPool2d(2))
+
+    op = layer["op"]
+    in_channels = layer["input"][0]
+    out_channels = layer["out_channels"]
+    kernel = layer["kernel"]
+    stride = layer["stride"]
+    batch_norm = layer["batch_norm"]
+    activation = layer["activation"]
+    if op == "conv":
+        modules += conv_block(in_channels, out_channels, kernel, stride, 1, batch_norm, activation)
+    elif op == "sep_conv":
+        # Depthwise (no bias) then pointwise; one normalisation and activation after both.
+        modules.append(conv(in_channels, in_channels, kernel, stride, in_channels, False))
+        modules += conv_block(in_channels, out_channels, 1, 1, 1, batch_norm, activation)
+    elif op == "mbconv":
+        hidden = in_channels * layer["expansion"]
+        modules += conv_block(in_channels, hidden, 1, 1, 1, batch_norm, activation)
+        modules += conv_block(hidden, hidden, kernel, stride, hidden, batch_norm, activation)
+        modules += conv_block(hidden, out_channels, 1, 1, 1, batch_norm, None)
+    elif op == "max_pool":
+        modules.append(nn.MaxPool2d(kernel, stride=stride, padding=kernel // 2))
+    elif op == "avg_pool":
+        modules.append(nn.AvgPool2d(kernel, stride=stride, padding=kernel // 2,
+                                    count_include_pad=False))
+    elif op == "identity":
+        modules.append(nn.Identity())
+    else:
+        raise ValueError(f"unknown operation '{op}' in layer {layer['name']}")
+    return nn.Sequential(*modules)
+
+
+class MacroNet(nn.Module):
+    """Stem, body layers with skip additions from earlier nodes, head."""
+
+    def __init__(self, plan):
+        super().__init__()
+        self.stem = nn.Sequential(
+            *conv_block(plan["input"][0], plan["stem_channels"], 3, 1, 1, True, "relu"))
+        self.body = nn.ModuleList(build_layer(layer) for layer in plan["layers"])
+        # Node 0 is the stem's output, node i the output of body layer i.
+        self.skip_from = [layer["skip_from"] for layer in plan["layers"]]
+
+        head = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        features = plan["layers"][-1]["output"][0] if plan["layers"] else plan["stem_channels"]
+        for width in plan["dense_widths"]:
+            head += [nn.Linear(features, width), nn.ReLU()]
+            features = width
+        if plan["dropout"] > 0:
+            head.append(nn.Dropout(plan["dropout"]))
+        head.append(nn.Linear(features, plan["num_classes"]))
+        self.head = nn.Sequential(*head)
+
+    def nodes(self, images):
+        """Every node's output: [stem, layer 1, ..., layer n], each [N, C, H, W]."""
+        nodes = [self.stem(images)]
+        for layer, skip_from in zip(self.body, self.skip_from):
+            output = layer(nodes[-1])
+            if skip_from >= 0:
+                output = output + nodes[skip_from]
+            nodes.append(output)
+        return nodes
+
+    def forward(self, images):
+        return self.head(self.nodes(images)[-1])  # [N, classes]
+
+
+def count_parameters(module):
+    return sum(parameter.numel() for parameter in module.parameters())
+
+
+def check_against_plan(model, plan):
+    """Returns the differences between the module and the plan (empty when they agree)."""
+    problems = []
+    for layer, module in zip(plan["layers"], model.body):
+        if count_parameters(module) != layer["params"]:
+            problems.append(f"layer {layer['name']} ({layer['op']}): plan {layer['params']} "
+                            f"parameters, module {count_parameters(module)}")
+    total = count_parameters(model)
+    if total != plan["params"]:
+        problems.append(f"whole network: plan {plan['params']} parameters, module {total}")
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        nodes = model.nodes(torch.zeros([2] + plan["input"]))
+    model.train(was_training)
+    for layer, node in zip(plan["layers"], nodes[1:]):
+        if list(node.shape[1:]) != layer["output"]:
+            problems.append(f"layer {layer['name']}: plan output {layer['output']}, module "
+                            f"{list(node.shape[1:])}")
+    return problems
+
+
+def read_idx(path, header_bytes):
+    with gzip.open(path, "rb") as file:
+        return np.frombuffer(file.read(), dtype=np.uint8, offset=header_bytes)
+
+
+def prepare_batches(batch_size, count):
+    """Consecutive training batches, normalised with the training set's mean and std and
+    wrapping around at the end, exactly as the C++ program prepares them."""
+    pixels = read_idx(os.path.join(FASHION_MNIST_DIRECTORY, "train-images-idx3-ubyte.gz"), 16)
+    labels = read_idx(os.path.join(FASHION_MNIST_DIRECTORY, "train-labels-idx1-ubyte.gz"), 8)
+    images = torch.from_numpy(pixels.copy()).view(-1, 1, 28, 28)  # [N, 1, 28, 28] uint8
+    labels = torch.from_numpy(labels.astype(np.int64))
+
+    scaled = images.view(images.shape[0], 1, -1).to(torch.float64).div(255.0)
+    mean = scaled.mean(dim=(0, 2)).to(torch.float32).view(1, -1, 1, 1)
+    std = scaled.std(dim=(0, 2)).to(torch.float32).view(1, -1, 1, 1)
+
+    batches = []
+    for i in range(count):
+        indices = torch.arange(i * batch_size, (i + 1) * batch_size).remainder(len(labels))
+        batch = images.index_select(0, indices).to(torch.float32)
+        batch = batch.mul_(1.0 / 255.0).sub_(mean).div_(std)  # [B, 1, 28, 28]
+        batches.append((batch, labels.index_select(0, indices)))
+    return batches
+
+
+def time_training_steps(model, batches, warmup, steps):
+    """Milliseconds of each timed step; the step is the one nascent's trainer takes."""
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM,
+                                nesterov=True, weight_decay=WEIGHT_DECAY)
+    step_ms = []
+    loss_value = 0.0
+    for step in range(warmup + steps):
+        images, labels = batches[step % len(batches)]
+        start = time.perf_counter()
+
+        # set_to_none=False: LibTorch 1.13's C++ zero_grad() zeroes the gradients in place too.
+        optimizer.zero_grad(set_to_none=False)
+        logits = model(images)  # [B, classes]
+        loss = nn.functional.cross_entropy(logits, labels)
+        loss_value = loss.item()
+        loss.backward()
+        optimizer.step()
+
+        elapsed_ms = (time.perf_counter() - start) * 1000.0
+        if step >= warmup:
+            step_ms.append(elapsed_ms)
+    if not np.isfinite(loss_value):
+        raise RuntimeError(f"training: expected a finite loss, found {loss_value}")
+    return step_ms
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", required=True, help="NetworkPlan JSON from --plan-out")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=30)
+    args = parser.parse_args()
+
+    # The C++ side calls nascent::set_torch_threads, which also pins inter-op threads to 1.
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    torch.manual_seed(0)
+
+    with open(args.plan) as file:
+        plan = json.load(file)
+    model = MacroNet(plan)
+    problems = check_against_plan(model, plan)
+    if problems:
+        print("pytorch_throughput: error: the module differs from the plan: " +
+              "; ".join(problems), file=sys.stderr)
+        return 1
+
+    # Enough distinct batches that no step reuses a batch, up to one pass over the data.
+    batches = prepare_batches(args.batch, min(args.warmup + args.steps, 60000 // args.batch))
+    step_ms = statistics.median(time_training_steps(model, batches, args.warmup, args.steps))
+
+    result = {
+        "arch": plan.get("arch", os.path.splitext(os.path.basename(args.plan))[0]),
+        "images_per_s": round(args.batch * 1000.0 / step_ms, 1),
+        "step_ms_median": round(step_ms, 3),
+        "params": count_parameters(model),
+        "flops": plan["flops"],
+        "threads": args.threads,
+        "batch": args.batch,
+    }
+    print(json.dumps(result, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Training throughput, nascent vs PyTorch: trains each reference network of
+# nascent_bench_throughput in nascent (C++) and, rebuilt from the same plan, in PyTorch's Python
+# API, and prints a markdown table. Both sides load the same LibTorch 1.13 shared libraries, so
+# the comparison measures what each front end adds on top of the same kernels.
+#
+#   bench/run_throughput.sh [BUILD_DIR]       (default: build, relative to the repository)
+#
+# Settings come from the environment: THREADS (2), BATCH (128), WARMUP (30), STEPS (100) and
+# ROUNDS (2). Each round measures every network on both sides, alternating which side goes
+# first; the table keeps each side's best round, so a burst of load from other processes on the
+# machine does not decide the ratio. Progress and the raw JSON lines go to stderr, the table to
+# stdout. Takes about 4 minutes on 2 cores once built.
+#
+# Achieved GFLOP/s counts a training step as 3 forward passes (forward, backward to the
+# activations, backward to the weights) of 2 FLOPs per multiply-accumulate:
+#   GFLOP/s = 3 x 2 x (MACs per image) x (images per second) / 1e9
+# and compares it with a 2048 x 2048 float matmul on the same threads, which is close to the
+# best the machine's BLAS can do.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${1:-build}
+[[ $build_dir == /* ]] || build_dir="$repo/$build_dir"
+threads=${THREADS:-2}
+batch=${BATCH:-128}
+warmup=${WARMUP:-30}
+steps=${STEPS:-100}
+rounds=${ROUNDS:-2}
+archs=(classic_cnn mobile residual)
+# Debian's interpreter: it has python3-torch, which a pyenv python3 on PATH may lack.
+python=/usr/bin/python3
+
+# Build the benchmark, turning the benchmarks on if this build directory was configured without.
+if ! grep -qs '^NASCENT_BUILD_BENCH:BOOL=ON' "$build_dir/CMakeCache.txt"; then
+  generator=()
+  if [[ ! -f $build_dir/CMakeCache.txt ]] && command -v ninja >/dev/null; then
+    generator=(-G Ninja)
+  fi
+  cmake -S "$repo" -B "$build_dir" "${generator[@]}" -DNASCENT_BUILD_BENCH=ON >&2
+fi
+cmake --build "$build_dir" --target nascent_bench_throughput >&2
+bench="$build_dir/bench/nascent_bench_throughput"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "run_throughput: threads $threads, batch $batch, warm-up $warmup, timed steps $steps," \
+  "rounds $rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+"$bench" --matmul --threads "$threads" | tee "$work/matmul.json" | sed 's/^/  /' >&2
+
+run_nascent() {
+  "$bench" --arch "$1" --threads "$threads" --batch "$batch" --steps "$steps" \
+    --warmup "$warmup" --plan-out "$work/$1.plan.json" | tee -a "$work/nascent.jsonl" |
+    sed 's/^/  nascent: /' >&2
+}
+run_pytorch() {
+  "$python" "$repo/bench/pytorch_throughput.py" --plan "$work/$1.plan.json" \
+    --threads "$threads" --batch "$batch" --steps "$steps" --warmup "$warmup" |
+    tee -a "$work/pytorch.jsonl" | sed 's/^/  pytorch: /' >&2
+}
+
+for arch in "${archs[@]}"; do
+  # The plan must exist before PyTorch can read it, so round 1 starts with nascent.
+  for ((round = 1; round <= rounds; ++round)); do
+    if ((round % 2 == 1)); then
+      run_nascent "$arch"
+      run_pytorch "$arch"
+    else
+      run_pytorch "$arch"
+      run_nascent "$arch"
+    fi
+  done
+done
+echo "run_throughput: load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+"$python" - "$work" "${archs[@]}" <<'EOF'
+import json
+import sys
+
+work, archs = sys.argv[1], sys.argv[2:]
+
+
+def best_runs(path):
+    """The fastest run of each network."""
+    best = {}
+    with open(path) as file:
+        for line in file:
+            run = json.loads(line)
+            if run["arch"] not in best or run["images_per_s"] > best[run["arch"]]["images_per_s"]:
+                best[run["arch"]] = run
+    return best
+
+
+with open(f"{work}/matmul.json") as file:
+    matmul_gflops = json.load(file)["matmul_gflops"]
+nascent, pytorch = best_runs(f"{work}/nascent.jsonl"), best_runs(f"{work}/pytorch.jsonl")
+
+print(f"matmul 2048x2048: {matmul_gflops:.1f} GFLOP/s")
+print()
+print("| arch | params | MMACs/image | nascent images/s | PyTorch images/s | nascent/PyTorch "
+      "| nascent GFLOP/s | % of matmul |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for arch in archs:
+    ours, theirs = nascent[arch], pytorch[arch]
+    if ours["params"] != theirs["params"]:
+        sys.exit(f"run_throughput: {arch}: nascent has {ours['params']} parameters, PyTorch "
+                 f"{theirs['params']}")
+    gflops = 3 * 2 * ours["flops"] * ours["images_per_s"] / 1e9
+    print(f"| {arch} | {ours['params']:,} | {ours['flops'] / 1e6:.2f} "
+          f"| {ours['images_per_s']:,.0f} | {theirs['images_per_s']:,.0f} "
+          f"| {ours['images_per_s'] / theirs['images_per_s']:.2f} "
+          f"| {gflops:.1f} | {100 * gflops / matmul_gflops:.1f}% |")
+EOF

@@ -1,0 +1,342 @@
+#include "nascent/experiment/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "nascent/core/error.h"
+#include "test_support.h"
+
+namespace nascent {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The ConfigError that parsing `text` as "experiment.yaml" throws; fails the test otherwise.
+ConfigError config_error(const std::string& text) {
+  try {
+    parse_experiment_config(text, "experiment.yaml");
+  } catch (const ConfigError& error) {
+    return error;
+  }
+  ADD_FAILURE() << "expected nascent::ConfigError for:\n" << text;
+  return ConfigError("", 0, "", "");
+}
+
+// Line numbers of the YAML texts below are given in the comment at the end of each line.
+
+constexpr const char* kMinimal =
+    "space:\n"            // 1
+    "  family: macro\n"   // 2
+    "budget:\n"           // 3
+    "  max_trials: 5\n";  // 4
+
+TEST(ExperimentConfig, MinimalConfigTakesTheDefaults) {
+  const ExperimentConfig config = parse_experiment_config(kMinimal, "minimal.yaml");
+  EXPECT_EQ(config.path, "minimal.yaml");
+  EXPECT_EQ(config.text, kMinimal);
+  EXPECT_EQ(config.study, "study");
+  EXPECT_EQ(config.seed, 0u);
+  EXPECT_EQ(config.threads, 2);
+  EXPECT_EQ(config.data.dataset, "fashion-mnist");
+  // The line of the "space:" key itself.
+  EXPECT_EQ(config.space_line, 1);
+  EXPECT_EQ(config.space.family(), "macro");
+  EXPECT_EQ(config.space.decisions().size(),
+            make_macro_space(MacroSpaceOptions()).decisions().size());
+  EXPECT_EQ(config.strategy.name, "evolution");
+  EXPECT_EQ(config.budget.max_trials, 5);
+  EXPECT_EQ(config.budget.time_limit_min, 0.0);
+  EXPECT_EQ(config.train.epochs, 2);
+  // The final model trains at least ten epochs unless told otherwise.
+  EXPECT_EQ(config.final.train.epochs, 10);
+}
+
+TEST(ExperimentConfig, SectionsOverrideTheDefaults) {
+  const ExperimentConfig config = parse_experiment_config(
+      "study: tiny\n"
+      "seed: 7\n"
+      "space:\n"
+      "  stages: {min: 1, max: 2}\n"
+      "  op: [conv, sep_conv]\n"
+      "  dropout: {min: 0.0, max: 0.3}\n"
+      "strategy: {name: random}\n"
+      "budget: {time_limit_min: 1.5}\n"
+      "train: {epochs: 3, optimizer: adamw, learning_rate: 0.001}\n"
+      "final: {epochs: 4}\n",
+      "tiny.yaml");
+  EXPECT_EQ(config.study, "tiny");
+  EXPECT_EQ(config.seed, 7u);
+  EXPECT_EQ(config.space_line, 3);
+  EXPECT_EQ(config.space.find("stages")->describe_domain(), "an integer in [1, 2]");
+  EXPECT_EQ(config.space.find("s1.l1.op")->describe_domain(), "one of conv or sep_conv");
+  EXPECT_EQ(config.space.find("head.dropout")->describe_domain(), "a number in [0, 0.3]");
+  EXPECT_EQ(config.strategy.name, "random");
+  EXPECT_EQ(config.budget.max_trials, 0);
+  EXPECT_DOUBLE_EQ(config.budget.time_limit_min, 1.5);
+  EXPECT_EQ(config.train.epochs, 3);
+  EXPECT_EQ(config.train.optimizer, "adamw");
+  EXPECT_DOUBLE_EQ(config.train.learning_rate, 0.001);
+  // `final` starts from `train` and overrides what it names.
+  EXPECT_EQ(config.final.train.epochs, 4);
+  EXPECT_EQ(config.final.train.optimizer, "adamw");
+}
+
+TEST(ExperimentConfig, UnknownTopLevelKeySuggestsTheClosest) {
+  const ConfigError error = config_error(
+      "space:\n"             // 1
+      "  family: macro\n"    // 2
+      "budgte:\n"            // 3
+      "  max_trials: 5\n");  // 4
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  EXPECT_EQ(error.line(), 3);
+  EXPECT_EQ(error.key_path(), "budgte");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:3: budgte: unknown key; expected one of study, seed, threads, "
+               "data, space, strategy, budget, train or final (did you mean 'budget'?)");
+}
+
+TEST(ExperimentConfig, UnknownTrainKeySuggestsTheClosest) {
+  const ConfigError error = config_error(
+      "space:\n"                 // 1
+      "  family: macro\n"        // 2
+      "budget:\n"                // 3
+      "  max_trials: 5\n"        // 4
+      "train:\n"                 // 5
+      "  epochs: 1\n"            // 6
+      "  learnin_rate: 0.1\n");  // 7
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  EXPECT_EQ(error.line(), 7);
+  EXPECT_EQ(error.key_path(), "train.learnin_rate");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:7: train.learnin_rate: unknown key; expected one of epochs, "
+               "batch_size, optimizer, learning_rate, momentum, nesterov, weight_decay, "
+               "warmup_epochs, label_smoothing, crop_padding, horizontal_flip or "
+               "eval_batch_size (did you mean 'learning_rate'?)");
+}
+
+TEST(ExperimentConfig, WrongTypeNamesExpectedAndFound) {
+  const ConfigError error = config_error(
+      "space:\n"            // 1
+      "  family: macro\n"   // 2
+      "budget:\n"           // 3
+      "  max_trials: 5\n"   // 4
+      "train:\n"            // 5
+      "  epochs: many\n");  // 6
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  EXPECT_EQ(error.line(), 6);
+  EXPECT_EQ(error.key_path(), "train.epochs");
+  EXPECT_STREQ(error.what(), "experiment.yaml:6: train.epochs: expected an integer, found 'many'");
+}
+
+TEST(ExperimentConfig, OutOfRangeTrainValueNamesItsLine) {
+  const ConfigError error = config_error(
+      "space:\n"             // 1
+      "  family: macro\n"    // 2
+      "budget:\n"            // 3
+      "  max_trials: 5\n"    // 4
+      "final:\n"             // 5
+      "  crop_padding: 2\n"  // 6
+      "  epochs: 0\n");      // 7
+  EXPECT_EQ(error.line(), 7);
+  EXPECT_EQ(error.key_path(), "final.epochs");
+  EXPECT_STREQ(error.what(), "experiment.yaml:7: final.epochs: expected an integer >= 1, found 0");
+}
+
+TEST(ExperimentConfig, ReversedRangeNamesExpectedAndFound) {
+  const ConfigError error = config_error(
+      "space:\n"                           // 1
+      "  family: macro\n"                  // 2
+      "  dropout: {min: 0.5, max: 0.1}\n"  // 3
+      "budget:\n"                          // 4
+      "  max_trials: 5\n");                // 5
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  EXPECT_EQ(error.line(), 3);
+  EXPECT_EQ(error.key_path(), "space.dropout");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:3: space.dropout: expected min <= max, found [0.5, 0.1]");
+}
+
+TEST(ExperimentConfig, UnknownOperationSuggestsTheClosest) {
+  const ConfigError error = config_error(
+      "space:\n"                 // 1
+      "  family: macro\n"        // 2
+      "  op: [conv, sepconv]\n"  // 3
+      "budget:\n"                // 4
+      "  max_trials: 5\n");      // 5
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  EXPECT_EQ(error.line(), 3);
+  EXPECT_EQ(error.key_path(), "space.op");
+  const std::string message = error.what();
+  EXPECT_EQ(message.rfind("experiment.yaml:3: space.op: ", 0), 0u) << message;
+  EXPECT_NE(message.find("expected conv, sep_conv, mbconv, max_pool, avg_pool or identity, "
+                         "found 'sepconv' (did you mean 'sep_conv'?)"),
+            std::string::npos)
+      << message;
+}
+
+TEST(ExperimentConfig, EvenKernelPointsAtTheKernelLine) {
+  const ConfigError error = config_error(
+      "space:\n"             // 1
+      "  stages: 2\n"        // 2
+      "  kernel: [3, 4]\n"   // 3
+      "budget:\n"            // 4
+      "  max_trials: 5\n");  // 5
+  EXPECT_EQ(error.line(), 3);
+  EXPECT_EQ(error.key_path(), "space.kernel");
+  EXPECT_NE(std::string(error.what())
+                .find("expected odd sizes (so padding keeps the shape), "
+                      "found 4"),
+            std::string::npos)
+      << error.what();
+}
+
+TEST(ExperimentConfig, MissingBudgetSection) {
+  const ConfigError error = config_error(
+      "# A search without a budget.\n"  // 1
+      "seed: 1\n"                       // 2
+      "space:\n"                        // 3
+      "  family: macro\n");             // 4
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  // A missing key has no line of its own.
+  EXPECT_EQ(error.line(), 0);
+  EXPECT_EQ(error.key_path(), "budget");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml: budget: expected a 'budget' section with max_trials and/or "
+               "time_limit_min, found none");
+}
+
+TEST(ExperimentConfig, BudgetWithoutALimit) {
+  const ConfigError error = config_error(
+      "space:\n"               // 1
+      "  family: macro\n"      // 2
+      "budget:\n"              // 3
+      "  max_trials: 0\n"      // 4
+      "  time_limit_min: 0\n"  // 5
+      "train:\n"               // 6
+      "  epochs: 1\n");        // 7
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  // The line of the "budget:" key.
+  EXPECT_EQ(error.line(), 3);
+  EXPECT_EQ(error.key_path(), "budget");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:3: budget: expected max_trials and/or time_limit_min above 0, "
+               "found no limit");
+
+  const ConfigError empty = config_error(
+      "space:\n"           // 1
+      "  family: macro\n"  // 2
+      "budget: {}\n");     // 3
+  EXPECT_EQ(empty.line(), 3);
+  EXPECT_EQ(empty.key_path(), "budget");
+}
+
+TEST(ExperimentConfig, StrategyNameTypoSuggestsTheClosest) {
+  const ConfigError error = config_error(
+      "space:\n"             // 1
+      "  family: macro\n"    // 2
+      "strategy:\n"          // 3
+      "  name: evolutoin\n"  // 4
+      "  population: 8\n"    // 5
+      "budget:\n"            // 6
+      "  max_trials: 5\n");  // 7
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  EXPECT_EQ(error.line(), 4);
+  EXPECT_EQ(error.key_path(), "strategy.name");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:4: strategy.name: expected random or evolution, found "
+               "'evolutoin' (did you mean 'evolution'?)");
+}
+
+TEST(ExperimentConfig, InvalidYamlGivesTheLine) {
+  const ConfigError error = config_error(
+      "space:\n"           // 1
+      "  family: macro\n"  // 2
+      " budget: 3\n");     // 3: indented by one space
+  EXPECT_EQ(error.file(), "experiment.yaml");
+  EXPECT_EQ(error.line(), 3);
+  EXPECT_EQ(error.key_path(), "");
+  EXPECT_STREQ(error.what(), "experiment.yaml:3: invalid YAML: end of map not found");
+}
+
+TEST(ExperimentConfig, EmptyFileIsRefused) {
+  const ConfigError error = config_error("");
+  EXPECT_EQ(error.line(), 0);
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml: expected a mapping of sections (study, data, space, strategy, "
+               "budget, train, final), found nothing");
+}
+
+TEST(ExperimentConfig, MissingFileNamesThePath) {
+  const std::string directory = testing_support::fresh_directory("config_missing_file");
+  const std::string path = directory + "/absent.yaml";
+  try {
+    load_experiment_config(path);
+    ADD_FAILURE() << "expected nascent::ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.file(), path);
+    EXPECT_EQ(error.line(), 0);
+    EXPECT_EQ(error.key_path(), "");
+    EXPECT_EQ(std::string(error.what()),
+              path + ": expected a readable experiment file (YAML), found none at this path");
+  }
+  fs::remove_all(directory);
+}
+
+TEST(ExperimentConfig, ErrorsOfALoadedFileNameThatFile) {
+  const std::string directory = testing_support::fresh_directory("config_loaded_file");
+  const std::string path = directory + "/typo.yaml";
+  testing_support::write_text(path, "space:\n  family: macro\nbudgte:\n  max_trials: 5\n");
+
+  try {
+    load_experiment_config(path);
+    ADD_FAILURE() << "expected nascent::ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.file(), path);
+    EXPECT_EQ(error.line(), 3);
+    EXPECT_EQ(std::string(error.what()).rfind(path + ":3: budgte: unknown key", 0), 0u)
+        << error.what();
+  }
+  fs::remove_all(directory);
+}
+
+TEST(ExperimentConfig, FashionMnistExampleParses) {
+  // tests/experiment/config_test.cpp -> the repository root.
+  const fs::path root = fs::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::string path = (root / "examples" / "fashion_mnist.yaml").string();
+  ASSERT_TRUE(fs::exists(path)) << path;
+
+  const ExperimentConfig config = load_experiment_config(path);
+  EXPECT_EQ(config.path, path);
+  EXPECT_EQ(config.study, "fashion-mnist-macro");
+  EXPECT_EQ(config.data.dataset, "fashion-mnist");
+  EXPECT_EQ(config.data.search_train_size, 10000);
+  EXPECT_EQ(config.space.family(), "macro");
+  EXPECT_EQ(config.space.find("stages")->describe_domain(), "an integer in [2, 3]");
+  EXPECT_EQ(config.strategy.name, "evolution");
+  EXPECT_EQ(config.strategy.population_size, 10);
+  EXPECT_EQ(config.strategy.sample_size, 3);
+  EXPECT_EQ(config.budget.max_trials, 40);
+  EXPECT_EQ(config.final.train.epochs, 12);
+  EXPECT_TRUE(config.final.train.horizontal_flip);
+  EXPECT_FALSE(config.train.horizontal_flip);
+}
+
+TEST(ExperimentConfig, FingerprintFollowsWhatShapesTheSearch) {
+  const ExperimentConfig base = parse_experiment_config(kMinimal, "a.yaml");
+  const ExperimentConfig same = parse_experiment_config(kMinimal, "b.yaml");
+  EXPECT_EQ(search_fingerprint(base), search_fingerprint(same));
+
+  const ExperimentConfig other_seed =
+      parse_experiment_config(std::string(kMinimal) + "seed: 3\n", "a.yaml");
+  EXPECT_NE(search_fingerprint(base), search_fingerprint(other_seed));
+
+  // The budget does not shape the search: a study may be resumed with a larger one.
+  const ExperimentConfig larger_budget =
+      parse_experiment_config("space:\n  family: macro\nbudget:\n  max_trials: 50\n", "a.yaml");
+  EXPECT_EQ(search_fingerprint(base), search_fingerprint(larger_budget));
+}
+
+}  // namespace
+}  // namespace nascent
