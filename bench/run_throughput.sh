@@ -7,10 +7,10 @@
 #   bench/run_throughput.sh [BUILD_DIR]       (default: build, relative to the repository)
 #
 # Settings come from the environment: THREADS (2), BATCH (128), WARMUP (30), STEPS (100) and
-# ROUNDS (2). Each round measures every network on both sides, alternating which side goes
+# ROUNDS (3). Each round measures every network on both sides, alternating which side goes
 # first; the table keeps each side's best round, so a burst of load from other processes on the
 # machine does not decide the ratio. Progress and the raw JSON lines go to stderr, the table to
-# stdout. Takes about 4 minutes on 2 cores once built.
+# stdout. Takes about 5 minutes on an idle 2-core machine once built.
 #
 # Achieved GFLOP/s counts a training step as 3 forward passes (forward, backward to the
 # activations, backward to the weights) of 2 FLOPs per multiply-accumulate:
@@ -26,10 +26,14 @@ threads=${THREADS:-2}
 batch=${BATCH:-128}
 warmup=${WARMUP:-30}
 steps=${STEPS:-100}
-rounds=${ROUNDS:-2}
+rounds=${ROUNDS:-3}
 archs=(classic_cnn mobile residual)
 # Debian's interpreter: it has python3-torch, which a pyenv python3 on PATH may lack.
 python=/usr/bin/python3
+
+# The load average includes this script's own 2 threads once it measures; before building it
+# shows what else runs on the machine.
+echo "run_throughput: load before building: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # Build the benchmark, turning the benchmarks on if this build directory was configured without.
 if ! grep -qs '^NASCENT_BUILD_BENCH:BOOL=ON' "$build_dir/CMakeCache.txt"; then
@@ -46,7 +50,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "run_throughput: threads $threads, batch $batch, warm-up $warmup, timed steps $steps," \
-  "rounds $rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "rounds $rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$bench" --matmul --threads "$threads" | tee "$work/matmul.json" | sed 's/^/  /' >&2
 
 run_nascent() {

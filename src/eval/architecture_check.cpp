@@ -1,10 +1,13 @@
+#include <fmt/format.h>
+
 #include "nascent/core/error.h"
 #include "nascent/eval/training_evaluator.h"
 
 namespace nascent {
 
 ArchitectureCheck check_macro_architecture(const Architecture& architecture,
-                                           const ImageShape& input, int64_t num_classes) {
+                                           const ImageShape& input, int64_t num_classes,
+                                           const CostLimits& limits) {
   ArchitectureCheck check;
   try {
     const NetworkPlan plan = plan_network(architecture, input, num_classes);
@@ -12,6 +15,19 @@ ArchitectureCheck check_macro_architecture(const Architecture& architecture,
     check.params = plan.params;
     check.flops = plan.flops;
     check.short_description = plan.short_description();
+    if (limits.max_params > 0 && plan.params > limits.max_params) {
+      check.valid = false;
+      check.decision = "space.max_params";
+      check.reason = fmt::format("{} parameters: expected at most space.max_params = {}",
+                                 plan.params, limits.max_params);
+    }
+    if (limits.max_flops > 0 && plan.flops > limits.max_flops) {
+      check.valid = false;
+      check.decision = "space.max_flops";
+      check.reason = fmt::format("{} multiply-accumulates per image: expected at most "
+                                 "space.max_flops = {}",
+                                 plan.flops, limits.max_flops);
+    }
   } catch (const InvalidArchitecture& error) {
     check.valid = false;
     check.reason = error.what();

@@ -15,8 +15,9 @@ namespace {
 class TrainingEvaluator : public Evaluator {
  public:
   TrainingEvaluator(const ImageDataset& train, const ImageDataset& validation,
-                    const TrainOptions& options)
+                    const TrainOptions& options, const CostLimits& limits)
       : options_(options),
+        limits_(limits),
         input_{train.channels, train.height, train.width},
         num_classes_(std::max(train.num_classes, validation.num_classes)) {
     options_.validate();
@@ -28,7 +29,7 @@ class TrainingEvaluator : public Evaluator {
   }
 
   ArchitectureCheck check(const Architecture& architecture) const override {
-    return check_macro_architecture(architecture, input_, num_classes_);
+    return check_macro_architecture(architecture, input_, num_classes_, limits_);
   }
 
   Evaluation evaluate(const Architecture& architecture, const TrialContext& context) override {
@@ -58,6 +59,7 @@ class TrainingEvaluator : public Evaluator {
 
  private:
   TrainOptions options_;
+  CostLimits limits_;
   ImageShape input_;
   int64_t num_classes_;
   TensorData train_;
@@ -68,8 +70,9 @@ class TrainingEvaluator : public Evaluator {
 
 std::unique_ptr<Evaluator> make_training_evaluator(const ImageDataset& train,
                                                    const ImageDataset& validation,
-                                                   const TrainOptions& options) {
-  return std::make_unique<TrainingEvaluator>(train, validation, options);
+                                                   const TrainOptions& options,
+                                                   const CostLimits& limits) {
+  return std::make_unique<TrainingEvaluator>(train, validation, options, limits);
 }
 
 }  // namespace nascent

@@ -218,7 +218,7 @@ Decision parse_domain(const Reader& reader, const YAML::Node& node, const std::s
 }
 
 void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig& config) {
-  std::vector<std::string> allowed = {"family"};
+  std::vector<std::string> allowed = {"family", "max_params", "max_flops"};
   for (const auto& spec : aspect_specs()) allowed.push_back(spec.key);
   reader.check_keys(node, "space", allowed);
 
@@ -228,6 +228,17 @@ void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig&
       reader.fail(node["family"], "space.family",
                   fmt::format("expected macro, found '{}'", family));
     }
+  }
+
+  for (const char* key : {"max_params", "max_flops"}) {
+    if (!node[key]) continue;
+    const int64_t limit = reader.integer(node[key], std::string("space.") + key);
+    if (limit < 0) {
+      reader.fail(node[key], std::string("space.") + key,
+                  fmt::format("expected an integer >= 0 (0 = no limit), found {}", limit));
+    }
+    (std::string(key) == "max_params" ? config.cost_limits.max_params
+                                      : config.cost_limits.max_flops) = limit;
   }
 
   std::map<std::string, YAML::Node> aspect_nodes;
@@ -482,6 +493,8 @@ std::string describe_train(const TrainOptions& o) {
 
 std::string search_fingerprint(const ExperimentConfig& config) {
   std::string text = fmt::format("seed={}\n", config.seed);
+  text += fmt::format("limits: max_params={} max_flops={}\n", config.cost_limits.max_params,
+                      config.cost_limits.max_flops);
   text += fmt::format("data: dataset={} directory={} validation_size={} search_train_size={}\n",
                       config.data.dataset, config.data.directory, config.data.validation_size,
                       config.data.search_train_size);

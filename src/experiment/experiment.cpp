@@ -176,7 +176,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   std::unique_ptr<Evaluator> evaluator =
       options.evaluator_factory
           ? options.evaluator_factory(config)
-          : make_training_evaluator(data.search_train, data.validation, config.train);
+          : make_training_evaluator(data.search_train, data.validation, config.train,
+                                    config.cost_limits);
   check_space_admits_valid(config, *evaluator, data.input);
 
   // Open or resume the study.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nascent/eval/training_evaluator.h"
 #include "nascent/space/macro_space.h"
 #include "nascent/space/search_space.h"
 #include "nascent/strategy/strategy.h"
@@ -52,6 +53,8 @@ struct ExperimentConfig {
   DataConfig data;
   MacroSpaceOptions space_options;
   SearchSpace space;
+  /// space.max_params / space.max_flops: larger architectures are invalid.
+  CostLimits cost_limits;
   /// Line of the `space` section, for errors found once the data's shape is known.
   int64_t space_line = 0;
   StrategyOptions strategy;
