@@ -282,7 +282,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     const ArchitectureCheck check = evaluator->check(architecture);
     if (!check.valid) {
       TrialRecord record;
-      record.architecture = architecture.to_string();
+      record.architecture = config.space.format(architecture);
       record.architecture_hash = hash;
       record.state = TrialState::kInvalid;
       record.started_at = record.finished_at = unix_now();
@@ -297,7 +297,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
 
     // Train and store.
     TrialRecord record;
-    record.architecture = architecture.to_string();
+    record.architecture = config.space.format(architecture);
     record.architecture_hash = hash;
     record.params = check.params;
     record.flops = check.flops;

@@ -359,8 +359,13 @@ void SearchSpace::validate(const Architecture& architecture) const {
   }
 }
 
+std::string SearchSpace::format(const Architecture& architecture) const {
+  return notation_.format ? notation_.format(architecture) : architecture.to_string();
+}
+
 Architecture SearchSpace::parse(std::string_view text) const {
-  const Architecture parsed = Architecture::from_string(text);
+  const Architecture parsed =
+      notation_.parse ? notation_.parse(text) : Architecture::from_string(text);
   validate(parsed);
 
   // Re-emit in the space's order so the canonical string is the same however it was written.

@@ -4,6 +4,7 @@
 /// earlier decisions allow them.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +77,13 @@ struct Decision {
   std::string describe_domain() const;
 };
 
+/// A family's own canonical text for its architectures (NAS-Bench-201 uses the benchmark's
+/// cell string). `parse` must accept what `format` writes and return the decisions in any order.
+struct Notation {
+  std::function<std::string(const Architecture&)> format;
+  std::function<Architecture(std::string_view)> parse;
+};
+
 /// A search space: decisions in order. A decision's conditions may refer only to decisions
 /// that come before it, so an architecture is always resolved front to back.
 class SearchSpace {
@@ -112,7 +120,15 @@ class SearchSpace {
   /// (an unknown, missing, inactive or illegal value).
   void validate(const Architecture& architecture) const;
 
-  /// Architecture::from_string followed by validate().
+  /// Gives the space its own canonical text (see Notation).
+  void set_notation(Notation notation) { notation_ = std::move(notation); }
+
+  /// The canonical string of an architecture of this space: the family's notation if it has
+  /// one, Architecture::to_string() otherwise. Stored in studies and printed to users.
+  std::string format(const Architecture& architecture) const;
+
+  /// Reads a canonical string (the family's notation, or "name=value ..."), validates it and
+  /// returns the decisions in the space's order.
   Architecture parse(std::string_view text) const;
 
   /// The number of distinct architectures if it is at most `limit` and no active decision is
@@ -126,6 +142,7 @@ class SearchSpace {
  private:
   std::string family_ = "custom";
   std::vector<Decision> decisions_;
+  Notation notation_;
 };
 
 }  // namespace nascent
