@@ -1,6 +1,9 @@
 #include "nascent/experiment/experiment.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -159,6 +162,39 @@ nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
+/// An exclusive lock on a study directory for the life of one search process. The kernel
+/// releases it when the process dies, however it dies, so a stale lock never blocks a resume.
+class StudyLock {
+ public:
+  explicit StudyLock(const std::string& output_dir) {
+    const std::string path = (fs::path(output_dir) / "study.lock").string();
+    descriptor_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (descriptor_ < 0) {
+      throw Error(fmt::format("{}: expected a writable study directory, found that the lock file "
+                              "cannot be created",
+                              output_dir));
+    }
+    if (flock(descriptor_, LOCK_EX | LOCK_NB) != 0) {
+      char owner[32] = {};
+      const ssize_t length = pread(descriptor_, owner, sizeof(owner) - 1, 0);
+      close(descriptor_);
+      throw Error(fmt::format("{}: expected no other nascent search on this study, found one "
+                              "running (pid {}); wait for it or use another --out",
+                              output_dir, length > 0 ? std::string(owner, length) : "unknown"));
+    }
+    const std::string pid = std::to_string(getpid());
+    if (ftruncate(descriptor_, 0) == 0) {
+      [[maybe_unused]] const ssize_t written = pwrite(descriptor_, pid.data(), pid.size(), 0);
+    }
+  }
+  ~StudyLock() { close(descriptor_); }
+  StudyLock(const StudyLock&) = delete;
+  StudyLock& operator=(const StudyLock&) = delete;
+
+ private:
+  int descriptor_ = -1;
+};
+
 }  // namespace
 
 nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
@@ -181,7 +217,11 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   check_space_admits_valid(config, *evaluator, data.input);
 
   // Open or resume the study.
+  if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
+    throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
+  }
   fs::create_directories(options.output_dir);
+  const StudyLock lock(options.output_dir);
   Store store(store_path(options.output_dir));
   const std::string fingerprint = search_fingerprint(config);
   const auto stored_fingerprint = store.study_value("fingerprint");

@@ -332,3 +332,64 @@ TEST_F(SearchTest, ASpaceWithNoValidArchitectureIsRefusedNamingTheDecision) {
 
 }  // namespace
 }  // namespace nascent
+
+namespace nascent {
+namespace {
+
+TEST_F(SearchTest, ASecondSearchOnTheSameStudyIsRefusedWhileTheFirstRuns) {
+  // Slow trials so the first process is surely still searching when the second starts.
+  write_quadrant_dataset(data_dir_, 4000, 200);
+  const std::string out = fresh_directory("locked");
+  const std::string config_path = out + "/../nascent_lock_test_config_" +
+                                  std::to_string(getpid()) + ".yaml";
+  write_text(config_path, small_config(data_dir_, 4, 4));
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    execl(NASCENT_BINARY, NASCENT_BINARY, "search", config_path.c_str(), "--out", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+
+  // Wait for the first trial to start, so the child surely holds the lock.
+  bool running = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!running && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!std::filesystem::exists(out + "/study.db")) continue;
+    try {
+      const Store store(out + "/study.db");
+      running = store.count_by_state().at(TrialState::kRunning) == 1;
+    } catch (const StoreError&) {
+    }
+  }
+
+  SearchRunOptions options;
+  options.output_dir = out;
+  options.skip_final = true;
+  std::string message;
+  try {
+    run_search(load_experiment_config(config_path), options);
+  } catch (const Error& error) {
+    message = error.what();
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(running);
+  EXPECT_NE(message.find("expected no other nascent search on this study, found one running "
+                         "(pid " + std::to_string(child) + ")"),
+            std::string::npos)
+      << message;
+
+  // The refused process changed nothing: the child's trial is still marked running.
+  const Store store(out + "/study.db");
+  EXPECT_EQ(store.count_by_state().at(TrialState::kInterrupted), 0);
+  std::filesystem::remove(config_path);
+}
+
+}  // namespace
+}  // namespace nascent
