@@ -5,11 +5,13 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "nascent/core/error.h"
+#include "nascent/core/interrupt.h"
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
 #include "nascent/train/runtime.h"
@@ -185,7 +187,20 @@ int run_evaluate_command(const std::string& output_dir, int64_t threads) {
 
 }  // namespace
 
+/// First Ctrl-C or SIGTERM: finish the current step, record the trial as interrupted, exit.
+/// A second one: stop at once (the next run still recovers, from the stored RUNNING trial).
+void handle_stop_signal(int signal_number) {
+  if (nascent::stop_requested()) {
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
+    return;
+  }
+  nascent::request_stop();
+}
+
 int main(int argc, char** argv) {
+  std::signal(SIGINT, handle_stop_signal);
+  std::signal(SIGTERM, handle_stop_signal);
   CLI::App app{"nascent: neural architecture search on LibTorch"};
   app.require_subcommand(1);
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
@@ -236,7 +251,7 @@ int main(int argc, char** argv) {
     std::string message = error.what();
     message = message.substr(0, message.find('\n'));
     std::cerr << "nascent: error: " << message << "\n";
-    return 1;
+    return nascent::stop_requested() ? 130 : 1;
   }
   return 0;
 }

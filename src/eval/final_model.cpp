@@ -54,6 +54,11 @@ FinalModelReport train_final_model(const Architecture& architecture, const Image
   report.flops = plan.flops;
   report.epochs = outcome.epochs;
   report.train_seconds = outcome.seconds;
+  if (outcome.interrupted) {
+    report.error = "interrupted: the search was asked to stop during the final retraining; run "
+                   "the same command again to retrain";
+    return report;
+  }
   if (outcome.diverged_at_step) {
     report.error = fmt::format("final training diverged: the loss became non-finite at step {}",
                                *outcome.diverged_at_step);

@@ -46,6 +46,12 @@ class TrainingEvaluator : public Evaluator {
     Evaluation evaluation;
     evaluation.epochs = outcome.epochs;
     evaluation.train_seconds = outcome.seconds;
+    if (outcome.interrupted) {
+      evaluation.state = TrialState::kInterrupted;
+      evaluation.validation_accuracy = std::nan("");
+      evaluation.error = "interrupted: the search was asked to stop during this trial";
+      return evaluation;
+    }
     if (outcome.diverged_at_step) {
       evaluation.state = TrialState::kFailed;
       evaluation.validation_accuracy = std::nan("");

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "nascent/core/error.h"
+#include "nascent/core/interrupt.h"
 #include "nascent/core/random.h"
 #include "nascent/data/idx_reader.h"
 #include "nascent/eval/final_model.h"
@@ -279,6 +280,11 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   int64_t proposals_without_new = 0;
 
   while (true) {
+    if (stop_requested()) {
+      store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
+      throw Error(fmt::format("interrupted between trials; run the same command to resume {}",
+                              options.output_dir));
+    }
     if (config.budget.max_trials > 0 && counted >= config.budget.max_trials) {
       stop_reason = "max_trials";
       break;
@@ -367,6 +373,11 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     record.error = evaluation.error;
     store.finish_trial(record);
     store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
+    if (record.state == TrialState::kInterrupted) {
+      throw Error(fmt::format("interrupted: trial {} is recorded as interrupted and will run "
+                              "again; run the same command to resume {}",
+                              record.id, options.output_dir));
+    }
     seen[hash] = {record.state, record.validation_accuracy};
     strategy->tell(architecture, {record.state, record.validation_accuracy});
     ++counted;

@@ -8,6 +8,7 @@
 #include <numbers>
 
 #include "nascent/core/error.h"
+#include "nascent/core/interrupt.h"
 
 namespace nascent {
 
@@ -108,6 +109,13 @@ TrainingOutcome train_model(torch::nn::Module& model,
       const torch::Tensor labels = train.labels.index_select(0, indices);
       if (options.crop_padding > 0) images = random_crop(images, options.crop_padding);
       if (options.horizontal_flip) images = random_horizontal_flip(images);
+
+      // A stop request (Ctrl-C, SIGTERM) ends training between steps, never inside one.
+      if (stop_requested()) {
+        outcome.interrupted = true;
+        outcome.seconds = seconds_since(start);
+        return outcome;
+      }
 
       // One optimisation step.
       learning_rate = scheduled_learning_rate(options, step, total_steps, steps_per_epoch);

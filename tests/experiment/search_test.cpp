@@ -393,3 +393,52 @@ TEST_F(SearchTest, ASecondSearchOnTheSameStudyIsRefusedWhileTheFirstRuns) {
 
 }  // namespace
 }  // namespace nascent
+
+namespace nascent {
+namespace {
+
+TEST_F(SearchTest, SigtermRecordsTheRunningTrialAsInterruptedAndExits130) {
+  write_quadrant_dataset(data_dir_, 4000, 200);
+  const std::string out = fresh_directory("sigterm");
+  const std::string config_path = out + "/../nascent_sigterm_test_config_" +
+                                  std::to_string(getpid()) + ".yaml";
+  write_text(config_path, small_config(data_dir_, 4, 4));
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    execl(NASCENT_BINARY, NASCENT_BINARY, "search", config_path.c_str(), "--out", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+
+  bool running = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!running && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!std::filesystem::exists(out + "/study.db")) continue;
+    try {
+      const Store store(out + "/study.db");
+      running = store.count_by_state().at(TrialState::kRunning) == 1;
+    } catch (const StoreError&) {
+    }
+  }
+  kill(child, SIGTERM);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(running);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+
+  const Store store(out + "/study.db");
+  const auto counts = store.count_by_state();
+  EXPECT_EQ(counts.at(TrialState::kRunning), 0);
+  EXPECT_EQ(counts.at(TrialState::kInterrupted), 1);
+  std::filesystem::remove(config_path);
+}
+
+}  // namespace
+}  // namespace nascent

@@ -37,7 +37,7 @@ struct TrialContext {
 
 /// The outcome of evaluating one valid architecture.
 struct Evaluation {
-  /// kComplete or kFailed.
+  /// kComplete, kFailed, or kInterrupted when a stop was requested during the evaluation.
   TrialState state = TrialState::kComplete;
   /// The search objective (higher is better); NaN when failed.
   double validation_accuracy = 0.0;

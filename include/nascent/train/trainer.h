@@ -26,6 +26,8 @@ struct TrainingOutcome {
   std::vector<EpochMetrics> epochs;
   /// Set when the loss became NaN or infinite: the global step (1-based) where it happened.
   std::optional<int64_t> diverged_at_step;
+  /// Set when training stopped early because nascent::request_stop() was called.
+  bool interrupted = false;
   double seconds = 0.0;
 };
 
