@@ -442,3 +442,29 @@ TEST_F(SearchTest, SigtermRecordsTheRunningTrialAsInterruptedAndExits130) {
 
 }  // namespace
 }  // namespace nascent
+
+namespace nascent {
+namespace {
+
+TEST_F(SearchTest, NoTrialStartsAfterTheTimeLimitAndResumedTimeCounts) {
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 50), "test.yaml");
+  config.budget.max_trials = 0;
+  config.budget.time_limit_min = 0.2 / 60.0;  // 0.2 s: the first trial alone exceeds it
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("time_limit");
+  options.skip_final = true;
+
+  const nlohmann::json first = run_search(config, options);
+  EXPECT_EQ(first["stop_reason"], "time_limit");
+  const auto trials = finished_trials(options.output_dir).size();
+  EXPECT_GE(trials, 1u);
+  EXPECT_GE(first["search_elapsed_s"].get<double>(), 0.2);
+
+  // Resuming: the time already spent counts, so no further trial starts.
+  const nlohmann::json second = run_search(config, options);
+  EXPECT_EQ(second["stop_reason"], "time_limit");
+  EXPECT_EQ(finished_trials(options.output_dir).size(), trials);
+}
+
+}  // namespace
+}  // namespace nascent
