@@ -5,15 +5,18 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
-#include <csignal>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
+#include "nascent/experiment/tabular_benchmark.h"
 #include "nascent/train/runtime.h"
 
 namespace {
@@ -185,6 +188,59 @@ int run_evaluate_command(const std::string& output_dir, int64_t threads) {
   return result["matches"].get<bool>() ? 0 : 3;
 }
 
+/// Writes `text` to `path`; `what` names the option in the error.
+void write_file(const std::string& path, const std::string& text, const std::string& what) {
+  std::ofstream file(path);
+  file << text;
+  if (!file)
+    throw nascent::Error(fmt::format("{}: expected a writable file, found '{}'", what, path));
+}
+
+int run_bench_nasbench201_command(const std::string& table_path,
+                                  nascent::TabularBenchmarkOptions options,
+                                  const std::string& json_path, const std::string& curve_csv_path) {
+  options.validate();
+  const nascent::Nasbench201Table table = nascent::Nasbench201Table::load(table_path);
+  spdlog::info("{}: {} architectures; {} runs per strategy, budget {} s, seed {}", table_path,
+               table.size(), options.runs, options.budget_s, options.seed);
+
+  ProgressBar progress;
+  options.on_progress = [&](int64_t done, int64_t total) {
+    if (nascent::stop_requested()) {
+      throw nascent::Error(
+          fmt::format("bench: stopped by a signal after {} of {} runs", done, total));
+    }
+    progress.update(done, total);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const nascent::TabularBenchmarkResult result = nascent::run_tabular_benchmark(table, options);
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.clear();
+
+  std::cout << fmt::format("{:<20} {:>22} {:>9}\n", "strategy", "test_acc_200 mean ± std",
+                           "queries");
+  for (const auto& strategy : result.strategies) {
+    const std::string deviation = std::isnan(strategy.std_test_acc_200)
+                                      ? std::string("-")
+                                      : fmt::format("{:.2f}", strategy.std_test_acc_200);
+    std::cout << fmt::format("{:<20} {:>15.2f} ± {:>4} {:>9.1f}\n", strategy.label,
+                             strategy.mean_test_acc_200, deviation, strategy.mean_queries);
+  }
+  spdlog::info("{} runs in {:.1f} s of wall time", options.runs * result.strategies.size(), wall_s);
+
+  if (!json_path.empty()) {
+    write_file(json_path, nascent::tabular_benchmark_json(result).dump(2) + "\n", "--json");
+  }
+  const std::string curve = nascent::tabular_curve_csv(result);
+  if (curve_csv_path.empty()) {
+    std::cout << "\nanytime curve (mean test_acc_200 of the incumbent):\n" << curve;
+  } else {
+    write_file(curve_csv_path, curve, "--curve-csv");
+  }
+  return 0;
+}
+
 }  // namespace
 
 /// First Ctrl-C or SIGTERM: finish the current step, record the trial as interrupted, exit.
@@ -237,6 +293,31 @@ int main(int argc, char** argv) {
   evaluate->add_option("--threads", evaluate_threads, "LibTorch threads")
       ->check(CLI::PositiveNumber);
 
+  std::string bench_table;
+  std::vector<std::string> bench_strategies = {"random", "evolution"};
+  std::string bench_json;
+  std::string bench_curve_csv;
+  nascent::TabularBenchmarkOptions bench_options;
+  auto* bench = app.add_subcommand("bench", "Compare search strategies on a benchmark");
+  bench->require_subcommand(1);
+  auto* nasbench201 = bench->add_subcommand(
+      "nasbench201", "Strategies on a NAS-Bench-201 table, on a simulated clock");
+  nasbench201->add_option("--table", bench_table, "CSV with the NAS-Bench-201 schema")->required();
+  nasbench201->add_option("--strategies", bench_strategies, "Comma-separated strategy names")
+      ->delimiter(',')
+      ->capture_default_str();
+  nasbench201->add_option("--runs", bench_options.runs, "Runs per strategy")->capture_default_str();
+  nasbench201->add_option("--budget-s", bench_options.budget_s, "Simulated seconds per run")
+      ->capture_default_str();
+  nasbench201->add_option("--seed", bench_options.seed, "Run r uses derive_seed(seed, r)")
+      ->capture_default_str();
+  nasbench201
+      ->add_option("--curve-points", bench_options.curve_points, "Points of the anytime curve")
+      ->capture_default_str();
+  nasbench201->add_option("--json", bench_json, "Also write the results as JSON to this file");
+  nasbench201->add_option("--curve-csv", bench_curve_csv,
+                          "Write the anytime curve to this file instead of stdout");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -246,6 +327,10 @@ int main(int argc, char** argv) {
     }
     if (*status) return run_status_command(status_dir, status_json);
     if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
+    if (*nasbench201) {
+      for (const auto& name : bench_strategies) bench_options.add_strategy(name);
+      return run_bench_nasbench201_command(bench_table, bench_options, bench_json, bench_curve_csv);
+    }
   } catch (const std::exception& error) {
     // One line: LibTorch errors carry a multi-line C++ trace after the first line.
     std::string message = error.what();

@@ -360,12 +360,39 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
   if (node.IsScalar()) {
     strategy.name = reader.text(node, "strategy");
   } else {
-    reader.check_keys(node, "strategy", {"name", "population", "sample"});
+    reader.check_keys(
+        node, "strategy",
+        {"name", "population", "sample", "first_improvement", "learning_rate", "baseline_decay",
+         "entropy_weight", "initial_random", "candidates", "parents", "acquisition", "ucb_beta"});
     if (node["name"]) strategy.name = reader.text(node["name"], "strategy.name");
     if (node["population"]) {
       strategy.population_size = reader.integer(node["population"], "strategy.population");
     }
     if (node["sample"]) strategy.sample_size = reader.integer(node["sample"], "strategy.sample");
+    if (node["first_improvement"]) {
+      strategy.first_improvement =
+          reader.boolean(node["first_improvement"], "strategy.first_improvement");
+    }
+    if (node["learning_rate"]) {
+      strategy.learning_rate = reader.number(node["learning_rate"], "strategy.learning_rate");
+    }
+    if (node["baseline_decay"]) {
+      strategy.baseline_decay = reader.number(node["baseline_decay"], "strategy.baseline_decay");
+    }
+    if (node["entropy_weight"]) {
+      strategy.entropy_weight = reader.number(node["entropy_weight"], "strategy.entropy_weight");
+    }
+    if (node["initial_random"]) {
+      strategy.initial_random = reader.integer(node["initial_random"], "strategy.initial_random");
+    }
+    if (node["candidates"]) {
+      strategy.candidates = reader.integer(node["candidates"], "strategy.candidates");
+    }
+    if (node["parents"]) strategy.parents = reader.integer(node["parents"], "strategy.parents");
+    if (node["acquisition"]) {
+      strategy.acquisition = reader.text(node["acquisition"], "strategy.acquisition");
+    }
+    if (node["ucb_beta"]) strategy.ucb_beta = reader.number(node["ucb_beta"], "strategy.ucb_beta");
   }
 
   try {
@@ -498,8 +525,24 @@ std::string search_fingerprint(const ExperimentConfig& config) {
   text += fmt::format("data: dataset={} directory={} validation_size={} search_train_size={}\n",
                       config.data.dataset, config.data.directory, config.data.validation_size,
                       config.data.search_train_size);
-  text += fmt::format("strategy: name={} population={} sample={}\n", config.strategy.name,
+  text += fmt::format("strategy: name={} population={} sample={}", config.strategy.name,
                       config.strategy.population_size, config.strategy.sample_size);
+  // Options of the later strategies are listed only for them, so that the fingerprints of
+  // existing random and evolution studies stay as they were.
+  const StrategyOptions& strategy = config.strategy;
+  if (strategy.name == "local") {
+    text += fmt::format(" first_improvement={}", strategy.first_improvement);
+  } else if (strategy.name == "reinforce") {
+    text +=
+        fmt::format(" learning_rate={} baseline_decay={} entropy_weight={}",
+                    format_double(strategy.learning_rate), format_double(strategy.baseline_decay),
+                    format_double(strategy.entropy_weight));
+  } else if (strategy.name == "bo") {
+    text += fmt::format(" initial_random={} candidates={} parents={} acquisition={} ucb_beta={}",
+                        strategy.initial_random, strategy.candidates, strategy.parents,
+                        strategy.acquisition, format_double(strategy.ucb_beta));
+  }
+  text += "\n";
   text += "train: " + describe_train(config.train) + "\n";
   for (const auto& decision : config.space.decisions()) {
     text += fmt::format("space: {} {}", decision.name, decision.describe_domain());

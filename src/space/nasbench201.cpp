@@ -40,8 +40,8 @@ class CellStringReader {
 
  private:
   [[noreturn]] void fail(const std::string& expected, const std::string& found) const {
-    throw Error(fmt::format("arch_str '{}': expected {} at character {}, found {}", text_,
-                            expected, position_ + 1, found));
+    throw Error(fmt::format("arch_str '{}': expected {} at character {}, found {}", text_, expected,
+                            position_ + 1, found));
   }
 
   std::string describe_here() const {
@@ -58,8 +58,8 @@ class CellStringReader {
 
   std::string read_operation() {
     const size_t start = position_;
-    while (position_ < text_.size() && std::string_view("~|+").find(text_[position_]) ==
-                                           std::string_view::npos) {
+    while (position_ < text_.size() &&
+           std::string_view("~|+").find(text_[position_]) == std::string_view::npos) {
       ++position_;
     }
     const std::string operation(text_.substr(start, position_ - start));
@@ -69,7 +69,8 @@ class CellStringReader {
 
     // Report at the start of the name, which is where the reader of the message looks.
     position_ = start;
-    if (operation.empty()) fail("an operation (" + join_choices(operations_) + ")", describe_here());
+    if (operation.empty())
+      fail("an operation (" + join_choices(operations_) + ")", describe_here());
     const auto hint = closest_match(operation, operations_);
     fail("an operation (" + join_choices(operations_) + ")",
          fmt::format("'{}'{}", operation, hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
@@ -112,8 +113,9 @@ const std::vector<std::string>& nasbench201_operations() {
 SearchSpace make_nasbench201_space(const Nasbench201SpaceOptions& options) {
   const auto& known = nasbench201_operations();
   if (options.operations.empty()) {
-    throw Error(fmt::format("nasbench201 space: operations: expected at least one of {}, found none",
-                            join_choices(known)));
+    throw Error(
+        fmt::format("nasbench201 space: operations: expected at least one of {}, found none",
+                    join_choices(known)));
   }
   std::set<std::string> seen;
   for (const auto& operation : options.operations) {
@@ -138,17 +140,19 @@ SearchSpace make_nasbench201_space(const Nasbench201SpaceOptions& options) {
   // The notation checks names against this space's operations, so that a subset space points
   // at the offending character too.
   const std::vector<std::string> operations = options.operations;
-  space.set_notation({[](const Architecture& architecture) {
-                        return nasbench201_arch_str(architecture);
-                      },
-                      [operations](std::string_view text) {
-                        return CellStringReader(text, operations).read();
-                      }});
+  space.set_notation(
+      {[](const Architecture& architecture) { return nasbench201_arch_str(architecture); },
+       [operations](std::string_view text) { return CellStringReader(text, operations).read(); }});
   return space;
 }
 
 std::string nasbench201_arch_str(const Architecture& architecture) {
-  const auto& edges = nasbench201_edges();
+  // Tabular searches format every query: build the decision names once.
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> result;
+    for (const auto& edge : nasbench201_edges()) result.push_back(edge.decision_name());
+    return result;
+  }();
   std::string text;
   text.reserve(96);
   size_t edge = 0;
@@ -156,7 +160,7 @@ std::string nasbench201_arch_str(const Architecture& architecture) {
     if (node > 1) text += '+';
     text += '|';
     for (int64_t source = 0; source < node; ++source) {
-      const std::string name = edges[edge++].decision_name();
+      const std::string& name = names[edge++];
       if (!architecture.has(name)) {
         throw Error(fmt::format("arch_str: expected a value for decision '{}', found none in '{}'",
                                 name, architecture.to_string()));

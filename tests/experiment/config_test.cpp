@@ -245,8 +245,61 @@ TEST(ExperimentConfig, StrategyNameTypoSuggestsTheClosest) {
   EXPECT_EQ(error.line(), 4);
   EXPECT_EQ(error.key_path(), "strategy.name");
   EXPECT_STREQ(error.what(),
-               "experiment.yaml:4: strategy.name: expected random or evolution, found "
-               "'evolutoin' (did you mean 'evolution'?)");
+               "experiment.yaml:4: strategy.name: expected random, evolution, local, reinforce "
+               "or bo, found 'evolutoin' (did you mean 'evolution'?)");
+}
+
+TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {
+  const std::string strategy_section =
+      "strategy:\n"
+      "  name: bo\n"
+      "  first_improvement: false\n"
+      "  learning_rate: 0.05\n"
+      "  baseline_decay: 0.95\n"
+      "  entropy_weight: 0\n"
+      "  initial_random: 20\n"
+      "  candidates: 200\n"
+      "  parents: 5\n"
+      "  acquisition: ucb\n"
+      "  ucb_beta: 1.5\n";
+  const ExperimentConfig config =
+      parse_experiment_config(std::string(kMinimal) + strategy_section, "experiment.yaml");
+  EXPECT_EQ(config.strategy.name, "bo");
+  EXPECT_FALSE(config.strategy.first_improvement);
+  EXPECT_DOUBLE_EQ(config.strategy.learning_rate, 0.05);
+  EXPECT_DOUBLE_EQ(config.strategy.baseline_decay, 0.95);
+  EXPECT_DOUBLE_EQ(config.strategy.entropy_weight, 0.0);
+  EXPECT_EQ(config.strategy.initial_random, 20);
+  EXPECT_EQ(config.strategy.candidates, 200);
+  EXPECT_EQ(config.strategy.parents, 5);
+  EXPECT_EQ(config.strategy.acquisition, "ucb");
+  EXPECT_DOUBLE_EQ(config.strategy.ucb_beta, 1.5);
+
+  // The options of the chosen strategy shape the search, so they are in the fingerprint.
+  const ExperimentConfig other_beta = parse_experiment_config(
+      std::string(kMinimal) + "strategy: {name: bo, ucb_beta: 2.5}\n", "experiment.yaml");
+  const ExperimentConfig default_beta =
+      parse_experiment_config(std::string(kMinimal) + "strategy: {name: bo}\n", "experiment.yaml");
+  EXPECT_NE(search_fingerprint(other_beta), search_fingerprint(default_beta));
+}
+
+TEST(ExperimentConfig, BadStrategyOptionNamesItsLine) {
+  const ConfigError error = config_error(std::string(kMinimal) +
+                                         "strategy:\n"            // 5
+                                         "  name: bo\n"           // 6
+                                         "  acquisition: pi\n");  // 7
+  EXPECT_EQ(error.line(), 7);
+  EXPECT_EQ(error.key_path(), "strategy.acquisition");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:7: strategy.acquisition: expected ei or ucb, found 'pi'");
+
+  const ConfigError rate = config_error(std::string(kMinimal) +
+                                        "strategy:\n"                // 5
+                                        "  name: reinforce\n"        // 6
+                                        "  learning_rate: fast\n");  // 7
+  EXPECT_EQ(rate.line(), 7);
+  EXPECT_STREQ(rate.what(),
+               "experiment.yaml:7: strategy.learning_rate: expected a number, found 'fast'");
 }
 
 TEST(ExperimentConfig, InvalidYamlGivesTheLine) {

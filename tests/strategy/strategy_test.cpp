@@ -252,7 +252,14 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "random");
   options.name = "evolution";
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "evolution");
-  EXPECT_EQ(strategy_names(), (std::vector<std::string>{"random", "evolution"}));
+  options.name = "local";
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "local");
+  options.name = "reinforce";
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "reinforce");
+  options.name = "bo";
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "bo");
+  EXPECT_EQ(strategy_names(),
+            (std::vector<std::string>{"random", "evolution", "local", "reinforce", "bo"}));
 }
 
 TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
@@ -260,11 +267,11 @@ TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
   StrategyOptions options;
   options.name = "evolutoin";
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
-            "strategy.name: expected random or evolution, found 'evolutoin' (did you mean "
-            "'evolution'?)");
+            "strategy.name: expected random, evolution, local, reinforce or bo, found 'evolutoin' "
+            "(did you mean 'evolution'?)");
   options.name = "bayesian";
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
-            "strategy.name: expected random or evolution, found 'bayesian'");
+            "strategy.name: expected random, evolution, local, reinforce or bo, found 'bayesian'");
 }
 
 TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {
@@ -277,6 +284,53 @@ TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {
   options.sample_size = 9;
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
             "strategy.sample: expected an integer in [1, population=8], found 9");
+}
+
+TEST(Strategies, MakeStrategyRejectsBadReinforceAndBoOptions) {
+  const SearchSpace space = small_space();
+  const auto message = [&](const std::function<void(StrategyOptions&)>& change) {
+    StrategyOptions options;
+    change(options);
+    return error_message([&] { make_strategy(options, space, 0); });
+  };
+  EXPECT_EQ(message([](StrategyOptions& o) { o.learning_rate = 0; }),
+            "strategy.learning_rate: expected a number > 0, found 0");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.learning_rate = std::nan(""); }),
+            "strategy.learning_rate: expected a number > 0, found nan");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.baseline_decay = 1; }),
+            "strategy.baseline_decay: expected a number in [0, 1), found 1");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.entropy_weight = -0.5; }),
+            "strategy.entropy_weight: expected a number >= 0, found -0.5");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.initial_random = 0; }),
+            "strategy.initial_random: expected an integer >= 1, found 0");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.candidates = 0; }),
+            "strategy.candidates: expected an integer >= 1, found 0");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.parents = -2; }),
+            "strategy.parents: expected an integer >= 1, found -2");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.acquisition = "pi"; }),
+            "strategy.acquisition: expected ei or ucb, found 'pi'");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.ucb_beta = -1; }),
+            "strategy.ucb_beta: expected a number >= 0, found -1");
+}
+
+TEST(Strategies, EveryStrategyBeatsRandomOnAToyObjective) {
+  // The same 5^10 space and budget as EvolutionBeatsRandomOnAToyObjective (random: 0.61).
+  const SearchSpace space = flat_space(10, 5);
+  constexpr int kSeeds = 5;
+  constexpr int64_t kBudget = 150;
+  double random_total = 0.0;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    random_total += best_toy_objective(space, "random", seed, kBudget);
+  }
+  for (const std::string name : {"local", "reinforce", "bo"}) {
+    double total = 0.0;
+    for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+      total += best_toy_objective(space, name, seed, kBudget);
+    }
+    RecordProperty(name + "_mean_best", std::to_string(total / kSeeds));
+    EXPECT_GT(total / kSeeds, random_total / kSeeds + 0.15)
+        << name << " " << total / kSeeds << ", random " << random_total / kSeeds;
+  }
 }
 
 }  // namespace

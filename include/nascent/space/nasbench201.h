@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "nascent/space/search_space.h"
@@ -60,7 +61,7 @@ std::string nasbench201_arch_str(const Architecture& architecture);
 /// Reads a cell string back into the six edge decisions. Only the syntax and the operation
 /// names (against nasbench201_operations()) are checked here. Errors say what was expected and
 /// what was found at which character (counted from 1), e.g.
-/// `arch_str '|none~0|+...': expected '|' at character 8, found '+'`.
+/// `arch_str '|none~1|+...': expected source node 0 at character 7, found '1'`.
 Architecture parse_nasbench201_arch_str(std::string_view text);
 
 }  // namespace nascent

@@ -43,14 +43,38 @@ class Strategy {
 
 /// Settings for the built-in strategies.
 struct StrategyOptions {
-  /// "random" or "evolution".
+  /// One of strategy_names().
   std::string name = "evolution";
   /// Regularised evolution: number of architectures kept alive.
   int64_t population_size = 16;
   /// Regularised evolution: tournament size.
   int64_t sample_size = 4;
-  /// Random search enumerates spaces up to this size and proposes each member once.
+  /// Random search enumerates spaces up to this size and proposes each member once; local
+  /// search, REINFORCE and BO count spaces up to this size so that they stop when every member
+  /// has been seen.
   int64_t enumeration_limit = 100000;
+
+  /// Local search: move to the first better neighbour (true), or evaluate the whole
+  /// neighbourhood and move to the best one (false).
+  bool first_improvement = true;
+
+  /// REINFORCE: step size of the policy-gradient ascent on the logits.
+  double learning_rate = 0.2;
+  /// REINFORCE: weight of the old baseline in its moving average, in [0, 1).
+  double baseline_decay = 0.9;
+  /// REINFORCE: weight of the policy's entropy in the objective (exploration), >= 0.
+  double entropy_weight = 0.05;
+
+  /// BO: random architectures (complete results) before the first model.
+  int64_t initial_random = 10;
+  /// BO: candidates scored by the acquisition function per proposal.
+  int64_t candidates = 100;
+  /// BO: how many of the best architectures are mutated to make candidates.
+  int64_t parents = 10;
+  /// BO: "ei" (expected improvement) or "ucb" (upper confidence bound).
+  std::string acquisition = "ei";
+  /// BO with "ucb": weight of the predicted standard deviation, >= 0.
+  double ucb_beta = 2.0;
 
   /// Throws nascent::Error naming the bad field.
   void validate() const;

@@ -1,0 +1,175 @@
+#include "nascent/strategy/bayesian_optimization.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "strategy/search_driver.h"
+
+namespace nascent {
+namespace {
+
+using testing_support::flat_space;
+using testing_support::matching_fraction;
+using testing_support::run_search;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+Observation complete(double objective) { return Observation{TrialState::kComplete, objective}; }
+
+Observation easy_objective(const Architecture& architecture) {
+  return complete(matching_fraction(architecture, 5));
+}
+
+TEST(BayesianOptimization, FindsTheOptimumOfAnEasyLandscape) {
+  // Measured with the default options over seeds 0-199: 17.6 distinct queries on average (10 of
+  // them the random start), at most 25; random search needs about 7,800.
+  const SearchSpace space = flat_space(6, 5);
+  for (const auto acquisition : {BayesianOptimizationOptions::Acquisition::kExpectedImprovement,
+                                 BayesianOptimizationOptions::Acquisition::kUpperConfidenceBound}) {
+    for (uint64_t seed = 0; seed < 10; ++seed) {
+      BayesianOptimizationOptions options;
+      options.acquisition = acquisition;
+      BayesianOptimization search(space, seed, options);
+      EXPECT_EQ(search.name(), "bo");
+      const auto run = run_search(search, easy_objective, 40, 1.0);
+      EXPECT_TRUE(run.queries_to_target.has_value())
+          << "seed " << seed << ": best " << run.best << " after " << run.queries << " queries";
+      // Never the same architecture twice.
+      EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), run.queries);
+    }
+  }
+}
+
+TEST(BayesianOptimization, SameSeedGivesTheSameSequence) {
+  const SearchSpace space = flat_space(6, 5);
+  const auto sequence = [&](uint64_t seed) {
+    BayesianOptimization search(space, seed, BayesianOptimizationOptions{});
+    return run_search(search, easy_objective, 30, 2.0).proposals;
+  };
+  EXPECT_EQ(sequence(31), sequence(31));
+  EXPECT_NE(sequence(31), sequence(32));
+}
+
+TEST(BayesianOptimization, ToldArchitecturesAreModelledAndNeverProposed) {
+  // A replayed history: tell() without ask(), repeats included.
+  const SearchSpace space = flat_space(6, 5);
+  BayesianOptimization search(space, /*seed=*/3, BayesianOptimizationOptions{});
+  Rng rng(99);
+  std::set<std::string> told;
+  for (int i = 0; i < 12; ++i) {
+    const Architecture architecture = space.sample(rng);
+    told.insert(architecture.to_string());
+    search.tell(architecture, easy_objective(architecture));
+    search.tell(architecture, easy_objective(architecture));
+  }
+  EXPECT_EQ(search.model().size(), static_cast<int64_t>(told.size()));
+
+  // With the initial random results already told, the first ask uses the model.
+  for (int i = 0; i < 20; ++i) {
+    const auto proposal = search.ask();
+    ASSERT_TRUE(proposal.has_value());
+    EXPECT_TRUE(search.model().up_to_date());
+    EXPECT_TRUE(told.insert(proposal->to_string()).second) << "repeated " << proposal->to_string();
+    search.tell(*proposal, easy_objective(*proposal));
+  }
+}
+
+TEST(BayesianOptimization, ResultsWithoutAnObjectiveAreNotModelled) {
+  const SearchSpace space = flat_space(6, 5);
+  // Architectures with d2=c0 fail (the optimum has d2=c2).
+  const auto objective = [](const Architecture& architecture) {
+    if (architecture.get("d2") == "c0") return Observation{TrialState::kFailed, kNaN};
+    if (architecture.get("d2") == "c1") return Observation{TrialState::kComplete, kNaN};
+    return easy_objective(architecture);
+  };
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    BayesianOptimization search(space, seed, BayesianOptimizationOptions{});
+    const auto run = run_search(search, objective, 60, 1.0, /*stop_at_target=*/false);
+    EXPECT_TRUE(run.queries_to_target.has_value()) << "seed " << seed << ": best " << run.best;
+    EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), run.queries);
+
+    // The model holds the complete results only, and still predicts finite values.
+    int64_t modelled = 0;
+    for (const auto& text : run.proposals) {
+      if (std::isfinite(objective(space.parse(text)).objective)) ++modelled;
+    }
+    EXPECT_EQ(search.model().size(), modelled);
+    EXPECT_TRUE(std::isfinite(search.model().log_marginal_likelihood()));
+  }
+}
+
+TEST(BayesianOptimization, WorksOnConditionalIntegerAndFloatDecisions) {
+  SearchSpace space;
+  space.add(Decision::integer("depth", 1, 4));
+  space.add(Decision::categorical("op", {"conv", "pool", "skip"}));
+  space.add(Decision::categorical("width", {"16", "32", "64"})
+                .when(Condition::one_of_values("op", {"conv"})));
+  space.add(Decision::integer("layer4", 1, 8).when(Condition::at_least_value("depth", 4)));
+  space.add(Decision::real("dropout", 0.0, 0.5));
+  // Best: depth 4, conv of width 64, layer4 = 8, no dropout.
+  const auto objective = [](const Architecture& a) {
+    double value = 0.1 * static_cast<double>(a.get_int("depth")) - a.get_float("dropout");
+    if (a.has("width")) value += 0.001 * static_cast<double>(a.get_int("width"));
+    if (a.has("layer4")) value += 0.01 * static_cast<double>(a.get_int("layer4"));
+    return complete(value);
+  };
+
+  BayesianOptimization search(space, /*seed=*/5, BayesianOptimizationOptions{});
+  const auto run = run_search(search, objective, 60, 10.0);
+  for (const auto& text : run.proposals) EXPECT_NO_THROW(space.parse(text)) << text;
+  EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), 60);
+  // The optimum is 0.544. Measured over seeds 0-49 with 60 queries: BO found it every time;
+  // random search's best averaged 0.448 and reached at most 0.528.
+  EXPECT_GT(run.best, 0.53);
+}
+
+TEST(BayesianOptimization, AnExhaustedSpaceEndsCleanly) {
+  const SearchSpace space = flat_space(3, 3);
+  BayesianOptimizationOptions options;
+  options.initial_random = 3;
+  BayesianOptimization search(space, /*seed=*/6, options);
+  const auto run = run_search(search, easy_objective, 100, 2.0);
+  EXPECT_TRUE(run.exhausted);
+  EXPECT_EQ(run.queries, 27);
+  EXPECT_EQ(run.proposals.size(), 27u);
+  EXPECT_EQ(search.ask(), std::nullopt);
+}
+
+TEST(BayesianOptimization, AskStaysCheapAt150Observations) {
+  const SearchSpace space = flat_space(6, 5);
+  BayesianOptimization search(space, /*seed=*/7, BayesianOptimizationOptions{});
+  Rng rng(7);
+  std::set<std::string> told;
+  while (told.size() < 150) {
+    const Architecture architecture = space.sample(rng);
+    if (!told.insert(architecture.to_string()).second) continue;
+    search.tell(architecture, easy_objective(architecture));
+  }
+
+  // Steady state from 150 to 200 observations: each ask extends the model by one point, and
+  // every so often re-chooses the hyperparameters.
+  using Clock = std::chrono::steady_clock;
+  constexpr int kAsks = 50;
+  double ask_seconds = 0.0;
+  for (int i = 0; i < kAsks; ++i) {
+    const auto start = Clock::now();
+    const auto proposal = search.ask();
+    ask_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    ASSERT_TRUE(proposal.has_value());
+    search.tell(*proposal, easy_objective(*proposal));
+  }
+  const double mean_ms = 1000.0 * ask_seconds / kAsks;
+  RecordProperty("mean_ask_ms_at_150", std::to_string(mean_ms));
+  std::printf("bo: mean ask at 150-200 observations: %.2f ms\n", mean_ms);
+  // About 2 ms on a loaded two-core machine; the bound only catches an accidental O(n^3) per ask.
+  EXPECT_LT(mean_ms, 25.0);
+}
+
+}  // namespace
+}  // namespace nascent
