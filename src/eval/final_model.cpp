@@ -5,7 +5,8 @@
 #include <filesystem>
 
 #include "nascent/core/error.h"
-#include "nascent/nn/macro_net.h"
+#include "nascent/eval/training_evaluator.h"
+#include "nascent/nn/build_network.h"
 #include "nascent/train/trainer.h"
 
 namespace nascent {
@@ -15,12 +16,12 @@ namespace {
 constexpr const char* kMeanKey = "nascent_input_mean";
 constexpr const char* kStdKey = "nascent_input_std";
 
-void save_checkpoint(MacroNet& model, const torch::Tensor& mean, const torch::Tensor& std,
+void save_checkpoint(torch::nn::Module& model, const torch::Tensor& mean, const torch::Tensor& std,
                      const std::string& path) {
   // Write to a temporary file and rename, so a crash never leaves a half-written checkpoint.
   const std::string temporary = path + ".partial";
   torch::serialize::OutputArchive archive;
-  model->save(archive);
+  model.save(archive);
   archive.write(kMeanKey, mean, /*is_buffer=*/true);
   archive.write(kStdKey, std, /*is_buffer=*/true);
   archive.save_to(temporary);
@@ -29,34 +30,38 @@ void save_checkpoint(MacroNet& model, const torch::Tensor& mean, const torch::Te
 
 }  // namespace
 
-FinalModelReport train_final_model(const Architecture& architecture, const ImageDataset& train,
-                                   const ImageDataset& test, const TrainOptions& options,
-                                   uint64_t seed, const std::string& checkpoint_path,
+FinalModelReport train_final_model(const NetworkFamily& family, const Architecture& architecture,
+                                   const ImageDataset& train, const ImageDataset& test,
+                                   const TrainOptions& options, uint64_t seed,
+                                   const std::string& checkpoint_path,
                                    const std::function<void(const EpochMetrics&)>& on_epoch,
                                    const std::function<void(int64_t, int64_t)>& on_step) {
   const ImageShape input{train.channels, train.height, train.width};
   const int64_t num_classes = std::max(train.num_classes, test.num_classes);
-  const NetworkPlan plan = plan_network(architecture, input, num_classes);
+  const ArchitectureCheck check = check_architecture(family, architecture, input, num_classes);
+  if (!check.valid) throw Error("final model: " + check.reason);
 
   auto [mean, std] = TensorData::channel_statistics(train);
   const TensorData train_data = TensorData::from(train, mean, std);
   const TensorData test_data = TensorData::from(test, mean, std);
 
   torch::manual_seed(seed);
-  MacroNet model(plan);
-  const auto forward = [&](const torch::Tensor& images) { return model->forward(images); };
+  const BuiltNetwork network = build_network(family, architecture, input, num_classes);
+  torch::nn::Module& model = *network.module;
+  const auto& forward = network.forward;
   TrainingCallbacks callbacks{on_epoch, on_step};
   const TrainingOutcome outcome =
-      train_model(*model, forward, train_data, nullptr, options, callbacks);
+      train_model(model, forward, train_data, nullptr, options, callbacks);
 
   FinalModelReport report;
-  report.params = plan.params;
-  report.flops = plan.flops;
+  report.params = check.params;
+  report.flops = check.flops;
   report.epochs = outcome.epochs;
   report.train_seconds = outcome.seconds;
   if (outcome.interrupted) {
-    report.error = "interrupted: the search was asked to stop during the final retraining; run "
-                   "the same command again to retrain";
+    report.error =
+        "interrupted: the search was asked to stop during the final retraining; run "
+        "the same command again to retrain";
     return report;
   }
   if (outcome.diverged_at_step) {
@@ -67,17 +72,18 @@ FinalModelReport train_final_model(const Architecture& architecture, const Image
 
   // The test set is read here, once, after every search decision has been made.
   const EvaluationResult tested =
-      evaluate_model(*model, forward, test_data, options.eval_batch_size);
+      evaluate_model(model, forward, test_data, options.eval_batch_size);
   report.test_accuracy = tested.accuracy;
   report.test_loss = tested.loss;
   report.latency_ms =
-      measure_latency_ms(*model, forward, {input.channels, input.height, input.width}, 1);
+      measure_latency_ms(model, forward, {input.channels, input.height, input.width}, 1);
   save_checkpoint(model, mean, std, checkpoint_path);
   return report;
 }
 
-double evaluate_checkpoint(const Architecture& architecture, int64_t num_classes,
-                           const std::string& checkpoint_path, const ImageDataset& test) {
+double evaluate_checkpoint(const NetworkFamily& family, const Architecture& architecture,
+                           int64_t num_classes, const std::string& checkpoint_path,
+                           const ImageDataset& test) {
   if (!std::filesystem::exists(checkpoint_path)) {
     throw Error(
         fmt::format("checkpoint {}: expected a LibTorch checkpoint written by nascent "
@@ -85,14 +91,14 @@ double evaluate_checkpoint(const Architecture& architecture, int64_t num_classes
                     checkpoint_path));
   }
   const ImageShape input{test.channels, test.height, test.width};
-  MacroNet model(plan_network(architecture, input, num_classes));
+  const BuiltNetwork network = build_network(family, architecture, input, num_classes);
 
   torch::Tensor mean;
   torch::Tensor std;
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(checkpoint_path);
-    model->load(archive);
+    network.module->load(archive);
     archive.read(kMeanKey, mean, /*is_buffer=*/true);
     archive.read(kStdKey, std, /*is_buffer=*/true);
   } catch (const c10::Error& error) {
@@ -104,8 +110,7 @@ double evaluate_checkpoint(const Architecture& architecture, int64_t num_classes
   }
 
   const TensorData test_data = TensorData::from(test, mean, std);
-  const auto forward = [&](const torch::Tensor& images) { return model->forward(images); };
-  return evaluate_model(*model, forward, test_data, 1000).accuracy;
+  return evaluate_model(*network.module, network.forward, test_data, 1000).accuracy;
 }
 
 }  // namespace nascent

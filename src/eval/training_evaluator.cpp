@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "nascent/core/error.h"
-#include "nascent/nn/macro_net.h"
+#include "nascent/nn/build_network.h"
 #include "nascent/train/trainer.h"
 
 namespace nascent {
@@ -15,9 +15,11 @@ namespace {
 class TrainingEvaluator : public Evaluator {
  public:
   TrainingEvaluator(const ImageDataset& train, const ImageDataset& validation,
-                    const TrainOptions& options, const CostLimits& limits)
+                    const TrainOptions& options, const CostLimits& limits,
+                    const NetworkFamily& family)
       : options_(options),
         limits_(limits),
+        family_(family),
         input_{train.channels, train.height, train.width},
         num_classes_(std::max(train.num_classes, validation.num_classes)) {
     options_.validate();
@@ -29,19 +31,18 @@ class TrainingEvaluator : public Evaluator {
   }
 
   ArchitectureCheck check(const Architecture& architecture) const override {
-    return check_macro_architecture(architecture, input_, num_classes_, limits_);
+    return check_architecture(family_, architecture, input_, num_classes_, limits_);
   }
 
   Evaluation evaluate(const Architecture& architecture, const TrialContext& context) override {
     torch::manual_seed(context.seed);
-    MacroNet model(plan_network(architecture, input_, num_classes_));
-    const auto forward = [&](const torch::Tensor& images) { return model->forward(images); };
+    const BuiltNetwork network = build_network(family_, architecture, input_, num_classes_);
 
     TrainingCallbacks callbacks;
     callbacks.on_epoch = context.on_epoch;
     callbacks.on_step = context.on_step;
     const TrainingOutcome outcome =
-        train_model(*model, forward, train_, &validation_, options_, callbacks);
+        train_model(*network.module, network.forward, train_, &validation_, options_, callbacks);
 
     Evaluation evaluation;
     evaluation.epochs = outcome.epochs;
@@ -66,6 +67,7 @@ class TrainingEvaluator : public Evaluator {
  private:
   TrainOptions options_;
   CostLimits limits_;
+  NetworkFamily family_;
   ImageShape input_;
   int64_t num_classes_;
   TensorData train_;
@@ -77,8 +79,9 @@ class TrainingEvaluator : public Evaluator {
 std::unique_ptr<Evaluator> make_training_evaluator(const ImageDataset& train,
                                                    const ImageDataset& validation,
                                                    const TrainOptions& options,
-                                                   const CostLimits& limits) {
-  return std::make_unique<TrainingEvaluator>(train, validation, options, limits);
+                                                   const CostLimits& limits,
+                                                   const NetworkFamily& family) {
+  return std::make_unique<TrainingEvaluator>(train, validation, options, limits, family);
 }
 
 }  // namespace nascent

@@ -10,6 +10,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/core/text.h"
+#include "nascent/space/nasbench201.h"
 
 namespace nascent {
 
@@ -217,19 +218,7 @@ Decision parse_domain(const Reader& reader, const YAML::Node& node, const std::s
       fmt::format("expected a list, a value or {{min, max}}, found {}", describe_node(node)));
 }
 
-void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig& config) {
-  std::vector<std::string> allowed = {"family", "max_params", "max_flops"};
-  for (const auto& spec : aspect_specs()) allowed.push_back(spec.key);
-  reader.check_keys(node, "space", allowed);
-
-  if (node["family"]) {
-    const std::string family = reader.text(node["family"], "space.family");
-    if (family != "macro") {
-      reader.fail(node["family"], "space.family",
-                  fmt::format("expected macro, found '{}'", family));
-    }
-  }
-
+void parse_cost_limits(const Reader& reader, const YAML::Node& node, ExperimentConfig& config) {
   for (const char* key : {"max_params", "max_flops"}) {
     if (!node[key]) continue;
     const int64_t limit = reader.integer(node[key], std::string("space.") + key);
@@ -240,6 +229,61 @@ void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig&
     (std::string(key) == "max_params" ? config.cost_limits.max_params
                                       : config.cost_limits.max_flops) = limit;
   }
+}
+
+/// `space: {family: nasbench201, cells_per_stage: 5, channels: 16, operations: [...]}`.
+void parse_nasbench201_space(const Reader& reader, const YAML::Node& node,
+                             ExperimentConfig& config) {
+  reader.check_keys(
+      node, "space",
+      {"family", "cells_per_stage", "channels", "operations", "max_params", "max_flops"});
+  config.network.family = "nasbench201";
+  for (const char* key : {"cells_per_stage", "channels"}) {
+    if (!node[key]) continue;
+    const int64_t value = reader.integer(node[key], std::string("space.") + key);
+    if (value < 1) {
+      reader.fail(node[key], std::string("space.") + key,
+                  fmt::format("expected an integer >= 1, found {}", value));
+    }
+    (std::string(key) == "channels" ? config.network.cell.channels
+                                    : config.network.cell.cells_per_stage) = value;
+  }
+  parse_cost_limits(reader, node, config);
+
+  Nasbench201SpaceOptions options;
+  if (node["operations"]) {
+    const Decision domain =
+        parse_domain(reader, node["operations"], "space.operations", AspectKind::kName);
+    options.operations = domain.choices;
+  }
+  try {
+    config.space = make_nasbench201_space(options);
+  } catch (const Error& error) {
+    reader.fail(node["operations"] ? node["operations"] : node, "space.operations", error.what());
+  }
+}
+
+void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig& config) {
+  if (node.IsMap() && node["family"] && node["family"].IsScalar() &&
+      node["family"].Scalar() == "nasbench201") {
+    parse_nasbench201_space(reader, node, config);
+    return;
+  }
+  std::vector<std::string> allowed = {"family", "max_params", "max_flops"};
+  for (const auto& spec : aspect_specs()) allowed.push_back(spec.key);
+  reader.check_keys(node, "space", allowed);
+
+  if (node["family"]) {
+    const std::string family = reader.text(node["family"], "space.family");
+    if (family != "macro") {
+      const auto hint = closest_match(family, {"macro", "nasbench201"});
+      reader.fail(node["family"], "space.family",
+                  fmt::format("expected macro or nasbench201, found '{}'{}", family,
+                              hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
+    }
+  }
+
+  parse_cost_limits(reader, node, config);
 
   std::map<std::string, YAML::Node> aspect_nodes;
   for (const auto& spec : aspect_specs()) {
@@ -520,6 +564,8 @@ std::string describe_train(const TrainOptions& o) {
 
 std::string search_fingerprint(const ExperimentConfig& config) {
   std::string text = fmt::format("seed={}\n", config.seed);
+  text += fmt::format("network: family={} cells_per_stage={} channels={}\n", config.network.family,
+                      config.network.cell.cells_per_stage, config.network.cell.channels);
   text += fmt::format("limits: max_params={} max_flops={}\n", config.cost_limits.max_params,
                       config.cost_limits.max_flops);
   text += fmt::format("data: dataset={} directory={} validation_size={} search_train_size={}\n",

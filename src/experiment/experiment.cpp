@@ -18,6 +18,7 @@
 #include "nascent/data/idx_reader.h"
 #include "nascent/eval/final_model.h"
 #include "nascent/eval/training_evaluator.h"
+#include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
 #include "nascent/strategy/strategy.h"
 
@@ -171,17 +172,19 @@ class StudyLock {
     const std::string path = (fs::path(output_dir) / "study.lock").string();
     descriptor_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (descriptor_ < 0) {
-      throw Error(fmt::format("{}: expected a writable study directory, found that the lock file "
-                              "cannot be created",
-                              output_dir));
+      throw Error(
+          fmt::format("{}: expected a writable study directory, found that the lock file "
+                      "cannot be created",
+                      output_dir));
     }
     if (flock(descriptor_, LOCK_EX | LOCK_NB) != 0) {
       char owner[32] = {};
       const ssize_t length = pread(descriptor_, owner, sizeof(owner) - 1, 0);
       close(descriptor_);
-      throw Error(fmt::format("{}: expected no other nascent search on this study, found one "
-                              "running (pid {}); wait for it or use another --out",
-                              output_dir, length > 0 ? std::string(owner, length) : "unknown"));
+      throw Error(
+          fmt::format("{}: expected no other nascent search on this study, found one "
+                      "running (pid {}); wait for it or use another --out",
+                      output_dir, length > 0 ? std::string(owner, length) : "unknown"));
     }
     const std::string pid = std::to_string(getpid());
     if (ftruncate(descriptor_, 0) == 0) {
@@ -214,7 +217,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
       options.evaluator_factory
           ? options.evaluator_factory(config)
           : make_training_evaluator(data.search_train, data.validation, config.train,
-                                    config.cost_limits);
+                                    config.cost_limits, config.network);
   check_space_admits_valid(config, *evaluator, data.input);
 
   // Open or resume the study.
@@ -374,9 +377,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     store.finish_trial(record);
     store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
     if (record.state == TrialState::kInterrupted) {
-      throw Error(fmt::format("interrupted: trial {} is recorded as interrupted and will run "
-                              "again; run the same command to resume {}",
-                              record.id, options.output_dir));
+      throw Error(
+          fmt::format("interrupted: trial {} is recorded as interrupted and will run "
+                      "again; run the same command to resume {}",
+                      record.id, options.output_dir));
     }
     seen[hash] = {record.state, record.validation_accuracy};
     strategy->tell(architecture, {record.state, record.validation_accuracy});
@@ -406,6 +410,9 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                      {"validation_size", data.validation.size()},
                      {"final_train_size", data.files.train.size()},
                      {"test_size", data.files.test.size()}};
+  summary["space"] = {{"family", config.network.family},
+                      {"cells_per_stage", config.network.cell.cells_per_stage},
+                      {"channels", config.network.cell.channels}};
   summary["search_elapsed_s"] = search_elapsed();
   summary["best"] = nullptr;
 
@@ -437,8 +444,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                                data.files.train.size(), config.final.train.epochs));
       const auto final_start = std::chrono::steady_clock::now();
       const FinalModelReport report =
-          train_final_model(architecture, data.files.train, data.files.test, config.final.train,
-                            derive_seed(config.seed, kFinalStream), checkpoint,
+          train_final_model(config.network, architecture, data.files.train, data.files.test,
+                            config.final.train, derive_seed(config.seed, kFinalStream), checkpoint,
                             events.on_final_epoch, events.on_step);
       final_elapsed = seconds_since(final_start);
       if (!report.error.empty()) throw Error(report.error);
@@ -530,9 +537,18 @@ nlohmann::json evaluate_study(const std::string& output_dir) {
   const auto& best = summary["best"];
   const std::string directory = summary["data"]["directory"].get<std::string>();
   const DatasetFiles files = read_idx_directory(directory, "");
-  const Architecture architecture = Architecture::from_string(best["arch"].get<std::string>());
+  NetworkFamily family;
+  if (summary.contains("space")) {
+    family.family = summary["space"]["family"].get<std::string>();
+    family.cell.cells_per_stage = summary["space"]["cells_per_stage"].get<int64_t>();
+    family.cell.channels = summary["space"]["channels"].get<int64_t>();
+  }
+  const Architecture architecture =
+      family.family == "nasbench201"
+          ? make_nasbench201_space().parse(best["arch"].get<std::string>())
+          : Architecture::from_string(best["arch"].get<std::string>());
   const double accuracy =
-      evaluate_checkpoint(architecture, summary["data"]["num_classes"].get<int64_t>(),
+      evaluate_checkpoint(family, architecture, summary["data"]["num_classes"].get<int64_t>(),
                           (fs::path(output_dir) / "model.pt").string(), files.test);
   const double recorded = best["test_accuracy"].get<double>();
   return {{"test_accuracy", accuracy},

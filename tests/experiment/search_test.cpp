@@ -340,8 +340,8 @@ TEST_F(SearchTest, ASecondSearchOnTheSameStudyIsRefusedWhileTheFirstRuns) {
   // Slow trials so the first process is surely still searching when the second starts.
   write_quadrant_dataset(data_dir_, 4000, 200);
   const std::string out = fresh_directory("locked");
-  const std::string config_path = out + "/../nascent_lock_test_config_" +
-                                  std::to_string(getpid()) + ".yaml";
+  const std::string config_path =
+      out + "/../nascent_lock_test_config_" + std::to_string(getpid()) + ".yaml";
   write_text(config_path, small_config(data_dir_, 4, 4));
 
   const pid_t child = fork();
@@ -381,7 +381,8 @@ TEST_F(SearchTest, ASecondSearchOnTheSameStudyIsRefusedWhileTheFirstRuns) {
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(running);
   EXPECT_NE(message.find("expected no other nascent search on this study, found one running "
-                         "(pid " + std::to_string(child) + ")"),
+                         "(pid " +
+                         std::to_string(child) + ")"),
             std::string::npos)
       << message;
 
@@ -400,8 +401,8 @@ namespace {
 TEST_F(SearchTest, SigtermRecordsTheRunningTrialAsInterruptedAndExits130) {
   write_quadrant_dataset(data_dir_, 4000, 200);
   const std::string out = fresh_directory("sigterm");
-  const std::string config_path = out + "/../nascent_sigterm_test_config_" +
-                                  std::to_string(getpid()) + ".yaml";
+  const std::string config_path =
+      out + "/../nascent_sigterm_test_config_" + std::to_string(getpid()) + ".yaml";
   write_text(config_path, small_config(data_dir_, 4, 4));
 
   const pid_t child = fork();
@@ -464,6 +465,40 @@ TEST_F(SearchTest, NoTrialStartsAfterTheTimeLimitAndResumedTimeCounts) {
   const nlohmann::json second = run_search(config, options);
   EXPECT_EQ(second["stop_reason"], "time_limit");
   EXPECT_EQ(finished_trials(options.output_dir).size(), trials);
+}
+
+}  // namespace
+}  // namespace nascent
+
+namespace nascent {
+namespace {
+
+TEST_F(SearchTest, TheNasbench201SpaceTrainsForRealThroughTheWholePipeline) {
+  const std::string text = fmt::format(R"(study: cells
+seed: 1
+threads: 1
+data: {{dataset: idx, directory: {}, validation_size: 200}}
+space: {{family: nasbench201, cells_per_stage: 1, channels: 4}}
+strategy: {{name: bo}}
+budget: {{max_trials: 3}}
+train: {{epochs: 1, batch_size: 32, learning_rate: 0.05}}
+final: {{epochs: 2}}
+)",
+                                       data_dir_);
+  const ExperimentConfig config = parse_experiment_config(text, "cells.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("nasbench201");
+  const nlohmann::json summary = run_search(config, options);
+
+  EXPECT_EQ(summary["trials"]["complete"].get<int64_t>(), 3);
+  EXPECT_EQ(summary["space"]["family"], "nasbench201");
+  const std::string arch = summary["best"]["arch"].get<std::string>();
+  EXPECT_EQ(arch.front(), '|') << arch;  // the benchmark's own cell string
+  EXPECT_EQ(finished_trials(options.output_dir).front().architecture.front(), '|');
+
+  const nlohmann::json reloaded = evaluate_study(options.output_dir);
+  EXPECT_EQ(reloaded["test_accuracy"].get<double>(),
+            summary["best"]["test_accuracy"].get<double>());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nascent/data/dataset.h"
+#include "nascent/nn/network_family.h"
 #include "nascent/nn/network_plan.h"
 #include "nascent/space/architecture.h"
 #include "nascent/store/trial.h"
@@ -32,7 +33,8 @@ struct FinalModelReport {
 /// Trains `architecture` from scratch on `train` (the search's training and validation data
 /// together), evaluates it once on `test`, measures its latency and writes a LibTorch
 /// checkpoint (weights plus the input normalisation) to `checkpoint_path`.
-FinalModelReport train_final_model(const Architecture& architecture, const ImageDataset& train,
+FinalModelReport train_final_model(const NetworkFamily& family, const Architecture& architecture,
+                                   const ImageDataset& train,
                                    const ImageDataset& test, const TrainOptions& options,
                                    uint64_t seed, const std::string& checkpoint_path,
                                    const std::function<void(const EpochMetrics&)>& on_epoch,
@@ -40,7 +42,8 @@ FinalModelReport train_final_model(const Architecture& architecture, const Image
 
 /// Rebuilds `architecture`, loads the checkpoint and returns its accuracy on `test`. Throws
 /// nascent::Error when the file is missing or its tensors do not fit the architecture.
-double evaluate_checkpoint(const Architecture& architecture, int64_t num_classes,
+double evaluate_checkpoint(const NetworkFamily& family, const Architecture& architecture,
+                           int64_t num_classes,
                            const std::string& checkpoint_path, const ImageDataset& test);
 
 }  // namespace nascent

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "nascent/eval/training_evaluator.h"
+#include "nascent/nn/network_family.h"
 #include "nascent/space/macro_space.h"
 #include "nascent/space/search_space.h"
 #include "nascent/strategy/strategy.h"
@@ -53,6 +54,8 @@ struct ExperimentConfig {
   DataConfig data;
   MacroSpaceOptions space_options;
   SearchSpace space;
+  /// The network family of the space ("macro" or "nasbench201") and its size options.
+  NetworkFamily network;
   /// space.max_params / space.max_flops: larger architectures are invalid.
   CostLimits cost_limits;
   /// Line of the `space` section, for errors found once the data's shape is known.

@@ -1,0 +1,110 @@
+#include "nascent/nn/cell_net.h"
+
+#include "nascent/core/error.h"
+#include "nascent/space/nasbench201.h"
+
+namespace nascent {
+
+namespace {
+
+namespace nn = torch::nn;
+
+nn::Sequential relu_conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  nn::Sequential sequence;
+  sequence->push_back(nn::ReLU());
+  sequence->push_back(nn::Conv2d(
+      nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false)));
+  sequence->push_back(nn::BatchNorm2d(out));
+  return sequence;
+}
+
+/// The benchmark's residual reduction block: two ReLU-conv-BN (the first with stride 2) plus a
+/// shortcut of 2x2 average pooling and a 1x1 convolution.
+class ReductionBlockImpl : public nn::Module {
+ public:
+  ReductionBlockImpl(int64_t in, int64_t out)
+      : first_(register_module("conv_a", relu_conv_bn(in, out, 3, 2))),
+        second_(register_module("conv_b", relu_conv_bn(out, out, 3, 1))),
+        shortcut_(register_module(
+            "shortcut", nn::Sequential(nn::AvgPool2d(nn::AvgPool2dOptions(2).stride(2)),
+                                       nn::Conv2d(nn::Conv2dOptions(in, out, 1).bias(false))))) {}
+
+  torch::Tensor forward(const torch::Tensor& input) {
+    // Odd sizes: the strided conv rounds up, the pooling down; pad the shortcut's input.
+    torch::Tensor shortcut_input = input;
+    if (input.size(2) % 2 == 1 || input.size(3) % 2 == 1) {
+      shortcut_input = torch::constant_pad_nd(input, {0, input.size(3) % 2, 0, input.size(2) % 2});
+    }
+    return second_->forward(first_->forward(input)) + shortcut_->forward(shortcut_input);
+  }
+
+ private:
+  nn::Sequential first_;
+  nn::Sequential second_;
+  nn::Sequential shortcut_;
+};
+TORCH_MODULE(ReductionBlock);
+
+}  // namespace
+
+Nasbench201CellImpl::Nasbench201CellImpl(const Architecture& architecture, int64_t channels) {
+  for (const auto& edge : nasbench201_edges()) {
+    const std::string& op = architecture.get(edge.decision_name());
+    Edge built{edge.from, edge.to, op, nn::Sequential()};
+    if (op == "nor_conv_1x1")
+      built.module = relu_conv_bn(channels, channels, 1, 1);
+    else if (op == "nor_conv_3x3")
+      built.module = relu_conv_bn(channels, channels, 3, 1);
+    else if (op == "avg_pool_3x3") {
+      built.module->push_back(
+          nn::AvgPool2d(nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(false)));
+    } else if (op != "none" && op != "skip_connect") {
+      throw Error("NAS-Bench-201 cell: unknown operation '" + op + "' on " + edge.decision_name());
+    }
+    if (!built.module->is_empty()) register_module(edge.decision_name(), built.module);
+    edges_.push_back(std::move(built));
+  }
+}
+
+torch::Tensor Nasbench201CellImpl::forward(const torch::Tensor& input) {
+  std::vector<torch::Tensor> nodes = {input};
+  for (int64_t target = 1; target <= 3; ++target) {
+    torch::Tensor sum = torch::zeros_like(input);  // "none" contributes zero
+    for (auto& edge : edges_) {
+      if (edge.to != target || edge.op == "none") continue;
+      const torch::Tensor& source = nodes[static_cast<size_t>(edge.from)];
+      sum = sum + (edge.op == "skip_connect" ? source : edge.module->forward(source));
+    }
+    nodes.push_back(sum);
+  }
+  return nodes.back();
+}
+
+Nasbench201NetImpl::Nasbench201NetImpl(const Architecture& architecture, const ImageShape& input,
+                                       int64_t num_classes, const CellNetworkOptions& options) {
+  nn::Sequential body;
+  int64_t channels = options.channels;
+  body->push_back(
+      nn::Conv2d(nn::Conv2dOptions(input.channels, channels, 3).padding(1).bias(false)));
+  body->push_back(nn::BatchNorm2d(channels));
+  for (int64_t stage = 0; stage < 3; ++stage) {
+    if (stage > 0) {
+      body->push_back(ReductionBlock(channels, channels * 2));
+      channels *= 2;
+    }
+    for (int64_t cell = 0; cell < options.cells_per_stage; ++cell) {
+      body->push_back(Nasbench201Cell(architecture, channels));
+    }
+  }
+  body_ = register_module("body", body);
+  head_ =
+      register_module("head", nn::Sequential(nn::BatchNorm2d(channels), nn::ReLU(),
+                                             nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)),
+                                             nn::Flatten(), nn::Linear(channels, num_classes)));
+}
+
+torch::Tensor Nasbench201NetImpl::forward(const torch::Tensor& images) {
+  return head_->forward(body_->forward(images));  // [N, classes]
+}
+
+}  // namespace nascent
