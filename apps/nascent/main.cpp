@@ -80,8 +80,8 @@ int run_search_command(const std::string& config_path, const std::string& output
   config.final.train.validate();
   nascent::set_torch_threads(config.threads);
 
-  spdlog::info("study '{}' in {}: strategy {}, budget {} trials / {} min, seed {}", config.study,
-               output_dir, config.strategy.name,
+  spdlog::info("study '{}' in {}: strategy {}, budget {} trials / {} minutes, seed {}",
+               config.study, output_dir, config.strategy.name,
                config.budget.max_trials > 0 ? std::to_string(config.budget.max_trials) : "no limit",
                config.budget.time_limit_min > 0 ? fmt::format("{}", config.budget.time_limit_min)
                                                 : "no limit",
@@ -117,7 +117,7 @@ int run_search_command(const std::string& config_path, const std::string& output
   const auto& trials = summary["trials"];
   std::cout << fmt::format(
       "\nsearch finished ({}): {} complete, {} failed, {} invalid, {} interrupted; budget {} "
-      "trials / {} min; search {:.0f}s, final {:.0f}s, total {:.0f}s\n",
+      "trials / {} minutes (0 = no limit); search {:.0f}s, final {:.0f}s, total {:.0f}s\n",
       summary["stop_reason"].get<std::string>(), trials["complete"].get<int64_t>(),
       trials["failed"].get<int64_t>(), trials["invalid"].get<int64_t>(),
       trials["interrupted"].get<int64_t>(), summary["budget"]["max_trials"].get<int64_t>(),
@@ -254,11 +254,15 @@ void handle_stop_signal(int signal_number) {
   nascent::request_stop();
 }
 
+/// Upper bound for integer options: large enough for any real use, short when printed.
+constexpr int64_t kLargestCount = 1'000'000'000;
+
 int main(int argc, char** argv) {
   std::signal(SIGINT, handle_stop_signal);
   std::signal(SIGTERM, handle_stop_signal);
   CLI::App app{"nascent: neural architecture search on LibTorch"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "nascent 0.1.0");
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
 
   std::string config_path;
@@ -272,12 +276,13 @@ int main(int argc, char** argv) {
   search->add_option("--out", output_dir, "Study directory (created, or resumed if it exists)")
       ->required();
   search->add_option("--max-trials", max_trials, "Override budget.max_trials")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
   search->add_option("--time-limit-min", time_limit_min, "Override budget.time_limit_min")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 1e9, "a number >= 0"));
   search->add_option("--final-epochs", final_epochs, "Override final.epochs")
-      ->check(CLI::PositiveNumber);
-  search->add_option("--seed", seed, "Override seed")->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+  search->add_option("--seed", seed, "Override seed")
+      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
 
   std::string status_dir;
   bool status_json = false;
@@ -291,7 +296,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("evaluate", "Reload a study's final model and measure its test accuracy");
   evaluate->add_option("dir", evaluate_dir, "Study directory")->required();
   evaluate->add_option("--threads", evaluate_threads, "LibTorch threads")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{256}, "an integer in [1, 256]"));
 
   std::string bench_table;
   std::vector<std::string> bench_strategies = {"random", "evolution"};
@@ -318,7 +323,30 @@ int main(int argc, char** argv) {
   nasbench201->add_option("--curve-csv", bench_curve_csv,
                           "Write the anytime curve to this file instead of stdout");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
+  } catch (const CLI::RequiredError& error) {
+    // "nascent bogus" reaches here as a missing subcommand; name the word instead.
+    if (argc > 1 && argv[1][0] != '-' && !app.got_subcommand(argv[1])) {
+      std::cerr << "nascent: error: unknown command '" << argv[1]
+                << "'; expected search, status, evaluate or bench (see nascent --help)\n";
+      return 2;
+    }
+    std::cerr << "nascent: error: " << error.what() << " (see nascent --help)\n";
+    return 2;
+  } catch (const CLI::ParseError& error) {
+    // One line, like every other nascent error; CLI11's own text names the option.
+    std::string message = error.what();
+    message = message.substr(0, message.find('\n'));
+    std::cerr << "nascent: error: " << message << " (see nascent --help)\n";
+    return 2;
+  }
 
   try {
     if (*search) {

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -77,8 +78,15 @@ class Reader {
     if (!map.IsMap()) {
       fail(map, key_path, fmt::format("expected a mapping, found {}", describe_node(map)));
     }
+    std::map<std::string, int64_t> first_lines;
     for (const auto& entry : map) {
       const std::string key = entry.first.as<std::string>();
+      const auto [previous, inserted] = first_lines.emplace(key, entry.first.Mark().line + 1);
+      if (!inserted) {
+        fail(entry.first, key_path.empty() ? key : key_path + "." + key,
+             fmt::format("expected each key once, found it again (first at line {})",
+                         previous->second));
+      }
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       const auto hint = closest_match(key, allowed);
       const std::string full = key_path.empty() ? key : key_path + "." + key;
@@ -535,6 +543,9 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
 }
 
 ExperimentConfig load_experiment_config(const std::string& path) {
+  if (std::filesystem::is_directory(path)) {
+    throw ConfigError(path, 0, "", "expected an experiment file (YAML), found a directory");
+  }
   std::ifstream file(path);
   if (!file) {
     throw ConfigError(path, 0, "",

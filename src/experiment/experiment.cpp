@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <unordered_map>
 
 #include "nascent/core/error.h"
@@ -65,10 +66,26 @@ struct StudyData {
 
 StudyData load_study_data(const ExperimentConfig& config) {
   StudyData data;
-  data.files = read_idx_directory(config.data.directory, config.data.debian_package);
+  try {
+    data.files = read_idx_directory(config.data.directory, config.data.debian_package);
+  } catch (const DataError& error) {
+    throw DataError(fmt::format("{}: data.directory: {}", config.path, error.what()));
+  }
   const ImageDataset& train = data.files.train;
   data.input = {train.channels, train.height, train.width};
   data.num_classes = std::max(train.num_classes, data.files.test.num_classes);
+
+  // Labels must be 0..K-1 with every class present: a stray label would silently add classes.
+  std::vector<int64_t> per_class(static_cast<size_t>(data.num_classes), 0);
+  for (int64_t label : train.labels) ++per_class[static_cast<size_t>(label)];
+  for (int64_t label = 0; label < data.num_classes; ++label) {
+    if (per_class[static_cast<size_t>(label)] == 0) {
+      throw DataError(fmt::format(
+          "{}: expected training labels 0..{} with every class present (the largest label is "
+          "{}), found no example of class {}",
+          config.data.directory, data.num_classes - 1, data.num_classes - 1, label));
+    }
+  }
 
   if (config.data.validation_size >= train.size()) {
     throw ConfigError(
@@ -78,6 +95,12 @@ StudyData load_study_data(const ExperimentConfig& config) {
   }
   const Split split = stratified_split(train.labels, data.num_classes, config.data.validation_size,
                                        derive_seed(config.seed, kSplitStream));
+  if (config.data.search_train_size > static_cast<int64_t>(split.train.size())) {
+    throw ConfigError(config.path, 0, "data.search_train_size",
+                      fmt::format("expected at most the {} training examples left after "
+                                  "validation, found {}",
+                                  split.train.size(), config.data.search_train_size));
+  }
   std::vector<int64_t> search_indices = split.train;
   if (config.data.search_train_size > 0) {
     search_indices = stratified_subset(split.train, train.labels, data.num_classes,
@@ -205,6 +228,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                           const SearchEvents& events) {
   const auto run_start = std::chrono::steady_clock::now();
 
+  if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
+    throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
+  }
+
   // Data first: a missing dataset should fail before a study directory is created.
   StudyData data = load_study_data(config);
   info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
@@ -221,20 +248,33 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   check_space_admits_valid(config, *evaluator, data.input);
 
   // Open or resume the study.
-  if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
-    throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
+  std::error_code directory_error;
+  fs::create_directories(options.output_dir, directory_error);
+  if (directory_error || !fs::is_directory(options.output_dir)) {
+    throw Error(
+        fmt::format("--out {}: expected a directory nascent can create and write, found "
+                    "an error: {}",
+                    options.output_dir, directory_error.message()));
   }
-  fs::create_directories(options.output_dir);
   const StudyLock lock(options.output_dir);
   Store store(store_path(options.output_dir));
   const std::string fingerprint = search_fingerprint(config);
   const auto stored_fingerprint = store.study_value("fingerprint");
   if (stored_fingerprint && *stored_fingerprint != fingerprint) {
+    // Name the first setting that differs, from the line-per-setting fingerprints.
+    std::istringstream stored_lines(*stored_fingerprint);
+    std::istringstream new_lines(fingerprint);
+    std::string stored_line;
+    std::string new_line;
+    while (std::getline(stored_lines, stored_line)) {
+      if (!std::getline(new_lines, new_line)) new_line.clear();
+      if (stored_line != new_line) break;
+    }
     throw Error(
         fmt::format("{}: expected the config this study was created with, found a "
-                    "different one (space, data, strategy, training or seed changed); "
-                    "use a new --out directory, or the original config",
-                    store.path()));
+                    "different one (first difference: was '{}', now '{}'); use a new "
+                    "--out directory, or the original config",
+                    store.path(), stored_line, new_line));
   }
   if (!stored_fingerprint) {
     store.set_study_value("fingerprint", fingerprint);
@@ -272,6 +312,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
       rerun.push_back(config.space.parse(trial.architecture));
     }
   }
+
+  // Wall time of the whole study, kept current after every trial so that a killed run counts.
+  const double study_elapsed_before = stored_double(store, "elapsed_s", 0.0);
+  const auto study_elapsed = [&] { return study_elapsed_before + seconds_since(run_start); };
 
   // The search loop.
   const double elapsed_before = stored_double(store, "search_elapsed_s", 0.0);
@@ -376,6 +420,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     record.error = evaluation.error;
     store.finish_trial(record);
     store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
+    store.set_study_value("elapsed_s", fmt::format("{}", study_elapsed()));
     if (record.state == TrialState::kInterrupted) {
       throw Error(
           fmt::format("interrupted: trial {} is recorded as interrupted and will run "
@@ -440,7 +485,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
       final_json = nlohmann::json::parse(*stored_final);
       info(events, "final model already trained for this best architecture; reusing it");
     } else if (!options.skip_final) {
-      info(events, fmt::format("final: retraining trial {} on {} images for {} epochs", best->id,
+      info(events, fmt::format("final: retraining trial {} on {} images for {} epoch(s)", best->id,
                                data.files.train.size(), config.final.train.epochs));
       const auto final_start = std::chrono::steady_clock::now();
       const FinalModelReport report =
@@ -474,10 +519,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   }
 
   // Elapsed time of the whole study, over every run.
-  const double study_elapsed =
-      stored_double(store, "elapsed_s_before_run", 0.0) + seconds_since(run_start);
-  store.set_study_value("elapsed_s_before_run", fmt::format("{}", study_elapsed));
-  summary["elapsed_s"] = study_elapsed;
+  store.set_study_value("elapsed_s", fmt::format("{}", study_elapsed()));
+  summary["elapsed_s"] = study_elapsed();
   summary["final_elapsed_s"] =
       summary["best"].is_object() && summary["best"].contains("final_elapsed_s")
           ? summary["best"]["final_elapsed_s"]

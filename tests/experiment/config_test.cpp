@@ -394,3 +394,19 @@ TEST(ExperimentConfig, FingerprintFollowsWhatShapesTheSearch) {
 
 }  // namespace
 }  // namespace nascent
+
+namespace nascent {
+namespace {
+
+TEST(ExperimentConfig, ARepeatedKeyIsRefusedWithBothLines) {
+  try {
+    parse_experiment_config("seed: 0\nspace: {}\nseed: 1\nbudget: {max_trials: 1}\n", "dup.yaml");
+    FAIL() << "expected an error";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "dup.yaml:3: seed: expected each key once, found it again (first at line 1)");
+  }
+}
+
+}  // namespace
+}  // namespace nascent

@@ -288,7 +288,8 @@ TEST_F(SearchTest, ResumingWithADifferentConfigIsRefused) {
     run_search(parse_experiment_config(text, "b.yaml"), options);
     FAIL() << "expected an error";
   } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find("expected the config this study was created with"),
+    EXPECT_NE(std::string(error.what())
+                  .find("now 'space: s1.l1.width one of 8 or 32 if s1.l1.op in conv or sep_conv'"),
               std::string::npos)
         << error.what();
   }
@@ -499,6 +500,48 @@ final: {{epochs: 2}}
   const nlohmann::json reloaded = evaluate_study(options.output_dir);
   EXPECT_EQ(reloaded["test_accuracy"].get<double>(),
             summary["best"]["test_accuracy"].get<double>());
+}
+
+}  // namespace
+}  // namespace nascent
+
+namespace nascent {
+namespace {
+
+TEST_F(SearchTest, AStrayLabelIsRefusedInsteadOfAddingClasses) {
+  // Labels 0..3 plus one 9: classes 4..8 would have no example.
+  std::vector<uint8_t> labels(100);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % 4);
+  labels[5] = 9;
+  testing_support::write_idx_gz(data_dir_ + "/train-labels-idx1-ubyte.gz", {100}, labels);
+  testing_support::write_idx_gz(data_dir_ + "/train-images-idx3-ubyte.gz", {100, 12, 12},
+                                std::vector<uint8_t>(100 * 144, 7));
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "t.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("stray_label");
+  try {
+    run_search(config, options);
+    FAIL() << "expected an error";
+  } catch (const DataError& error) {
+    EXPECT_NE(std::string(error.what()).find("found no example of class 4"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST_F(SearchTest, ASearchSubsetLargerThanTheDataIsRefused) {
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "t.yaml");
+  config.data.search_train_size = 5000;
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("subset_too_large");
+  try {
+    run_search(config, options);
+    FAIL() << "expected an error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key_path(), "data.search_train_size");
+    EXPECT_NE(std::string(error.what()).find("expected at most the 600 training examples"),
+              std::string::npos)
+        << error.what();
+  }
 }
 
 }  // namespace
