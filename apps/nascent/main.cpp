@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -333,7 +334,9 @@ int main(int argc, char** argv) {
     return app.exit(version);
   } catch (const CLI::RequiredError& error) {
     // "nascent bogus" reaches here as a missing subcommand; name the word instead.
-    if (argc > 1 && argv[1][0] != '-' && !app.got_subcommand(argv[1])) {
+    const std::vector<std::string> commands = {"search", "status", "evaluate", "bench"};
+    if (argc > 1 && argv[1][0] != '-' &&
+        std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
       std::cerr << "nascent: error: unknown command '" << argv[1]
                 << "'; expected search, status, evaluate or bench (see nascent --help)\n";
       return 2;
