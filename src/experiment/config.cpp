@@ -561,17 +561,13 @@ ExperimentConfig load_experiment_config(const std::string& path) {
 
 namespace nascent {
 
-namespace {
-
-std::string describe_train(const TrainOptions& o) {
+std::string describe_train_options(const TrainOptions& o) {
   return fmt::format(
       "epochs={} batch_size={} optimizer={} learning_rate={} momentum={} nesterov={} "
       "weight_decay={} warmup_epochs={} label_smoothing={} crop_padding={} horizontal_flip={}",
       o.epochs, o.batch_size, o.optimizer, o.learning_rate, o.momentum, o.nesterov, o.weight_decay,
       o.warmup_epochs, o.label_smoothing, o.crop_padding, o.horizontal_flip);
 }
-
-}  // namespace
 
 std::string search_fingerprint(const ExperimentConfig& config) {
   std::string text = fmt::format("seed={}\n", config.seed);
@@ -600,7 +596,7 @@ std::string search_fingerprint(const ExperimentConfig& config) {
                         strategy.acquisition, format_double(strategy.ucb_beta));
   }
   text += "\n";
-  text += "train: " + describe_train(config.train) + "\n";
+  text += "train: " + describe_train_options(config.train) + "\n";
   for (const auto& decision : config.space.decisions()) {
     text += fmt::format("space: {} {}", decision.name, decision.describe_domain());
     for (const auto& condition : decision.conditions) {

@@ -224,44 +224,28 @@ class StudyLock {
 
 }  // namespace
 
-nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
-                          const SearchEvents& events) {
-  const auto run_start = std::chrono::steady_clock::now();
+namespace {
 
-  if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
-    throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
+void prepare_output_directory(const std::string& output_dir) {
+  if (fs::exists(output_dir) && !fs::is_directory(output_dir)) {
+    throw Error(fmt::format("--out {}: expected a directory, found a file", output_dir));
   }
-
-  // Data first: a missing dataset should fail before a study directory is created.
-  StudyData data = load_study_data(config);
-  info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
-                           "(candidates train on {})",
-                           data.files.train.size() - data.validation.size(), data.validation.size(),
-                           data.files.test.size(), data.input.to_string(), data.num_classes,
-                           data.search_train.size()));
-
-  std::unique_ptr<Evaluator> evaluator =
-      options.evaluator_factory
-          ? options.evaluator_factory(config)
-          : make_training_evaluator(data.search_train, data.validation, config.train,
-                                    config.cost_limits, config.network);
-  check_space_admits_valid(config, *evaluator, data.input);
-
-  // Open or resume the study.
   std::error_code directory_error;
-  fs::create_directories(options.output_dir, directory_error);
-  if (directory_error || !fs::is_directory(options.output_dir)) {
+  fs::create_directories(output_dir, directory_error);
+  if (directory_error || !fs::is_directory(output_dir)) {
     throw Error(
         fmt::format("--out {}: expected a directory nascent can create and write, found "
                     "an error: {}",
-                    options.output_dir, directory_error.message()));
+                    output_dir, directory_error.message()));
   }
-  const StudyLock lock(options.output_dir);
-  Store store(store_path(options.output_dir));
+}
+
+/// Records the config of a new study, or refuses to resume one created with a different config,
+/// naming the first setting that differs (fingerprints hold one setting per line).
+void check_or_record_config(Store& store, const ExperimentConfig& config, const StudyData& data) {
   const std::string fingerprint = search_fingerprint(config);
   const auto stored_fingerprint = store.study_value("fingerprint");
   if (stored_fingerprint && *stored_fingerprint != fingerprint) {
-    // Name the first setting that differs, from the line-per-setting fingerprints.
     std::istringstream stored_lines(*stored_fingerprint);
     std::istringstream new_lines(fingerprint);
     std::string stored_line;
@@ -286,93 +270,143 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   store.set_study_value("num_classes", std::to_string(data.num_classes));
   store.set_study_value("max_trials", std::to_string(config.budget.max_trials));
   store.set_study_value("time_limit_min", fmt::format("{}", config.budget.time_limit_min));
+}
 
-  const int64_t interrupted = store.interrupt_running_trials(unix_now());
-  std::vector<TrialRecord> history = store.trials();
-  if (!history.empty()) {
-    info(events, fmt::format("resuming study in {}: {} trials stored, {} interrupted",
-                             options.output_dir, history.size(), interrupted));
-  }
-
-  // Rebuild the strategy and the cache from the stored history.
-  auto strategy =
-      make_strategy(config.strategy, config.space, derive_seed(config.seed, kStrategyStream));
+/// What the search loop knows: the strategy, every architecture tried, what must run again and
+/// how much of the budget is spent.
+struct SearchState {
+  std::unique_ptr<Strategy> strategy;
   std::unordered_map<std::string, CachedOutcome> seen;
   std::vector<Architecture> rerun;
   int64_t counted = 0;
+};
+
+/// Rebuilds the strategy and the cache from the stored history (empty for a new study).
+SearchState replay_history(const ExperimentConfig& config,
+                           const std::vector<TrialRecord>& history) {
+  SearchState state;
+  state.strategy =
+      make_strategy(config.strategy, config.space, derive_seed(config.seed, kStrategyStream));
   for (const auto& trial : history) {
     if (trial.state == TrialState::kInterrupted) continue;
     const Architecture architecture = config.space.parse(trial.architecture);
-    seen[trial.architecture_hash] = {trial.state, trial.validation_accuracy};
-    strategy->tell(architecture, {trial.state, trial.validation_accuracy});
-    if (counts_against_budget(trial.state)) ++counted;
+    state.seen[trial.architecture_hash] = {trial.state, trial.validation_accuracy};
+    state.strategy->tell(architecture, {trial.state, trial.validation_accuracy});
+    if (counts_against_budget(trial.state)) ++state.counted;
   }
   for (const auto& trial : history) {
-    if (trial.state == TrialState::kInterrupted && !seen.count(trial.architecture_hash)) {
-      rerun.push_back(config.space.parse(trial.architecture));
+    if (trial.state == TrialState::kInterrupted && !state.seen.count(trial.architecture_hash)) {
+      state.rerun.push_back(config.space.parse(trial.architecture));
     }
   }
+  return state;
+}
 
-  // Wall time of the whole study, kept current after every trial so that a killed run counts.
-  const double study_elapsed_before = stored_double(store, "elapsed_s", 0.0);
-  const auto study_elapsed = [&] { return study_elapsed_before + seconds_since(run_start); };
+/// Wall-clock accounting over every run of a study, stored after each trial so that a run
+/// that is killed still counts.
+struct StudyClock {
+  std::chrono::steady_clock::time_point run_start;
+  double study_before = 0.0;
+  double search_before = 0.0;
 
-  // The search loop.
-  const double elapsed_before = stored_double(store, "search_elapsed_s", 0.0);
-  const auto search_start = std::chrono::steady_clock::now();
-  const auto search_elapsed = [&] { return elapsed_before + seconds_since(search_start); };
+  double study_elapsed() const { return study_before + seconds_since(run_start); }
+  double search_elapsed() const { return search_before + seconds_since(run_start); }
+
+  void save(Store& store) const {
+    store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
+    store.set_study_value("elapsed_s", fmt::format("{}", study_elapsed()));
+  }
+};
+
+/// Why the budget says stop, or empty to go on.
+std::string budget_stop_reason(const ExperimentConfig& config, const SearchState& state,
+                               const StudyClock& clock, const std::optional<int64_t>& space_size,
+                               int64_t proposals_without_new) {
+  if (config.budget.max_trials > 0 && state.counted >= config.budget.max_trials) {
+    return "max_trials";
+  }
   const double time_limit_s = config.budget.time_limit_min * 60.0;
-  const auto space_size = config.space.count(100000);
-  std::string stop_reason;
-  int64_t proposals_without_new = 0;
+  if (time_limit_s > 0 && clock.search_elapsed() >= time_limit_s) return "time_limit";
+  if (space_size && static_cast<int64_t>(state.seen.size()) >= *space_size) return "exhausted";
+  if (proposals_without_new >= kMaxProposalsWithoutNew) return "exhausted";
+  return "";
+}
 
+/// Trains one valid architecture as a new trial and stores everything about it.
+TrialRecord run_trial(const ExperimentConfig& config, const Architecture& architecture,
+                      const ArchitectureCheck& check, Evaluator& evaluator, Store& store,
+                      const SearchEvents& events) {
+  TrialRecord record;
+  record.architecture = config.space.format(architecture);
+  record.architecture_hash = architecture.hash_hex();
+  record.params = check.params;
+  record.flops = check.flops;
+  record.started_at = unix_now();
+  record.id = store.begin_trial(record.architecture, record.architecture_hash, record.started_at);
+
+  TrialContext context;
+  context.trial_id = record.id;
+  context.seed = derive_seed(config.seed, architecture.hash());
+  context.on_epoch = [&](const EpochMetrics& metrics) { store.add_epoch(record.id, metrics); };
+  context.on_step = events.on_step;
+  Evaluation evaluation;
+  try {
+    evaluation = evaluator.evaluate(architecture, context);
+  } catch (const std::exception& error) {
+    // One broken candidate must not end the search; the trial records why.
+    std::string message = error.what();
+    evaluation.state = TrialState::kFailed;
+    evaluation.validation_accuracy = std::nan("");
+    evaluation.error = "evaluation error: " + message.substr(0, message.find('\n'));
+  }
+
+  record.state = evaluation.state;
+  record.validation_accuracy = evaluation.validation_accuracy;
+  record.train_seconds = evaluation.train_seconds;
+  record.finished_at = unix_now();
+  record.error = evaluation.error;
+  store.finish_trial(record);
+  return record;
+}
+
+/// The search loop: ask, skip what is known, store what is invalid, train the rest, tell.
+/// Returns why it stopped.
+std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& options,
+                        const SearchEvents& events, Evaluator& evaluator, Store& store,
+                        SearchState& state, const StudyClock& clock) {
+  const auto space_size = config.space.count(100000);
+  int64_t proposals_without_new = 0;
   while (true) {
     if (stop_requested()) {
-      store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
+      clock.save(store);
       throw Error(fmt::format("interrupted between trials; run the same command to resume {}",
                               options.output_dir));
     }
-    if (config.budget.max_trials > 0 && counted >= config.budget.max_trials) {
-      stop_reason = "max_trials";
-      break;
-    }
-    if (time_limit_s > 0 && search_elapsed() >= time_limit_s) {
-      stop_reason = "time_limit";
-      break;
-    }
-    if (space_size && static_cast<int64_t>(seen.size()) >= *space_size) {
-      stop_reason = "exhausted";
-      break;
-    }
-    if (proposals_without_new >= kMaxProposalsWithoutNew) {
-      stop_reason = "exhausted";
-      break;
-    }
+    const std::string stop_reason =
+        budget_stop_reason(config, state, clock, space_size, proposals_without_new);
+    if (!stop_reason.empty()) return stop_reason;
 
     // Next candidate: interrupted trials first, then the strategy.
     std::optional<Architecture> proposal;
-    if (!rerun.empty()) {
-      proposal = rerun.back();
-      rerun.pop_back();
+    if (!state.rerun.empty()) {
+      proposal = state.rerun.back();
+      state.rerun.pop_back();
     } else {
-      proposal = strategy->ask();
+      proposal = state.strategy->ask();
     }
-    if (!proposal) {
-      stop_reason = "exhausted";
-      break;
-    }
+    if (!proposal) return "exhausted";
     const Architecture& architecture = *proposal;
     const std::string hash = architecture.hash_hex();
 
     // Never train an architecture twice: answer from the cache.
-    if (const auto cached = seen.find(hash); cached != seen.end()) {
-      strategy->tell(architecture, {cached->second.state, cached->second.objective});
+    if (const auto cached = state.seen.find(hash); cached != state.seen.end()) {
+      state.strategy->tell(architecture, {cached->second.state, cached->second.objective});
       ++proposals_without_new;
       continue;
     }
 
     // Shape inference: an impossible architecture is stored as INVALID and not charged.
-    const ArchitectureCheck check = evaluator->check(architecture);
+    const ArchitectureCheck check = evaluator.check(architecture);
     if (!check.valid) {
       TrialRecord record;
       record.architecture = config.space.format(architecture);
@@ -381,63 +415,76 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
       record.started_at = record.finished_at = unix_now();
       record.error = check.reason;
       store.insert_finished_trial(record);
-      seen[hash] = {TrialState::kInvalid, std::nan("")};
-      strategy->tell(architecture, {TrialState::kInvalid, std::nan("")});
+      state.seen[hash] = {TrialState::kInvalid, std::nan("")};
+      state.strategy->tell(architecture, {TrialState::kInvalid, std::nan("")});
       ++proposals_without_new;
       continue;
     }
     proposals_without_new = 0;
 
-    // Train and store.
-    TrialRecord record;
-    record.architecture = config.space.format(architecture);
-    record.architecture_hash = hash;
-    record.params = check.params;
-    record.flops = check.flops;
-    record.started_at = unix_now();
-    record.id = store.begin_trial(record.architecture, hash, record.started_at);
-
-    TrialContext context;
-    context.trial_id = record.id;
-    context.seed = derive_seed(config.seed, architecture.hash());
-    context.on_epoch = [&](const EpochMetrics& metrics) { store.add_epoch(record.id, metrics); };
-    context.on_step = events.on_step;
-    Evaluation evaluation;
-    try {
-      evaluation = evaluator->evaluate(architecture, context);
-    } catch (const std::exception& error) {
-      // One broken candidate must not end the search; the trial records why.
-      std::string message = error.what();
-      evaluation.state = TrialState::kFailed;
-      evaluation.validation_accuracy = std::nan("");
-      evaluation.error = "evaluation error: " + message.substr(0, message.find('\n'));
-    }
-
-    record.state = evaluation.state;
-    record.validation_accuracy = evaluation.validation_accuracy;
-    record.train_seconds = evaluation.train_seconds;
-    record.finished_at = unix_now();
-    record.error = evaluation.error;
-    store.finish_trial(record);
-    store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
-    store.set_study_value("elapsed_s", fmt::format("{}", study_elapsed()));
+    const TrialRecord record = run_trial(config, architecture, check, evaluator, store, events);
+    clock.save(store);
     if (record.state == TrialState::kInterrupted) {
       throw Error(
           fmt::format("interrupted: trial {} is recorded as interrupted and will run "
                       "again; run the same command to resume {}",
                       record.id, options.output_dir));
     }
-    seen[hash] = {record.state, record.validation_accuracy};
-    strategy->tell(architecture, {record.state, record.validation_accuracy});
-    ++counted;
+    state.seen[hash] = {record.state, record.validation_accuracy};
+    state.strategy->tell(architecture, {record.state, record.validation_accuracy});
+    ++state.counted;
     if (events.on_trial) events.on_trial(record, check.short_description);
   }
-  store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
-  store.set_study_value("stop_reason", stop_reason);
+}
 
-  // Summary of the search, then the final model.
-  history = store.trials();
-  const auto best = best_trial(history);
+/// Retrains the best architecture, tests it once and saves it, or reuses the stored result
+/// when the same best was already retrained with the same final settings.
+nlohmann::json train_or_reuse_final_model(const ExperimentConfig& config,
+                                          const SearchRunOptions& options,
+                                          const SearchEvents& events, const StudyData& data,
+                                          const TrialRecord& best, const Architecture& architecture,
+                                          Store& store) {
+  const std::string checkpoint = (fs::path(options.output_dir) / "model.pt").string();
+  const std::string final_key =
+      best.architecture_hash + " " + describe_train_options(config.final.train);
+  const auto stored_final = store.study_value("final_result");
+  if (stored_final && store.study_value("final_key") == final_key && fs::exists(checkpoint)) {
+    info(events, "final model already trained for this best architecture; reusing it");
+    return nlohmann::json::parse(*stored_final);
+  }
+  if (options.skip_final) return nlohmann::json::object();
+
+  info(events, fmt::format("final: retraining trial {} on {} images for {} epoch(s)", best.id,
+                           data.files.train.size(), config.final.train.epochs));
+  const auto final_start = std::chrono::steady_clock::now();
+  const FinalModelReport report = train_final_model(
+      config.network, architecture, data.files.train, data.files.test, config.final.train,
+      derive_seed(config.seed, kFinalStream), checkpoint, events.on_final_epoch, events.on_step);
+  if (!report.error.empty()) throw Error(report.error);
+
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& epoch : report.epochs) {
+    epochs.push_back({{"epoch", epoch.epoch},
+                      {"train_loss", epoch.train_loss},
+                      {"train_accuracy", epoch.train_accuracy},
+                      {"seconds", epoch.seconds}});
+  }
+  const nlohmann::json final_json = {{"test_accuracy", report.test_accuracy},
+                                     {"test_loss", report.test_loss},
+                                     {"latency_ms", report.latency_ms},
+                                     {"final_epochs", config.final.train.epochs},
+                                     {"final_train_seconds", report.train_seconds},
+                                     {"final_elapsed_s", seconds_since(final_start)},
+                                     {"final_epoch_metrics", epochs},
+                                     {"checkpoint", "model.pt"}};
+  store.set_study_value("final_result", final_json.dump());
+  store.set_study_value("final_key", final_key);
+  return final_json;
+}
+
+nlohmann::json search_summary(const ExperimentConfig& config, const StudyData& data,
+                              const Store& store, const std::string& stop_reason,
+                              const StudyClock& clock) {
   nlohmann::json summary;
   summary["study"] = config.study;
   summary["config"] = config.path;
@@ -458,11 +505,60 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   summary["space"] = {{"family", config.network.family},
                       {"cells_per_stage", config.network.cell.cells_per_stage},
                       {"channels", config.network.cell.channels}};
-  summary["search_elapsed_s"] = search_elapsed();
+  summary["search_elapsed_s"] = clock.search_elapsed();
   summary["best"] = nullptr;
+  return summary;
+}
 
+}  // namespace
+
+nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
+                          const SearchEvents& events) {
+  StudyClock clock;
+  clock.run_start = std::chrono::steady_clock::now();
+  if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
+    throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
+  }
+
+  // Data first: a missing dataset should fail before a study directory is created.
+  const StudyData data = load_study_data(config);
+  info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
+                           "(candidates train on {})",
+                           data.files.train.size() - data.validation.size(), data.validation.size(),
+                           data.files.test.size(), data.input.to_string(), data.num_classes,
+                           data.search_train.size()));
+  std::unique_ptr<Evaluator> evaluator =
+      options.evaluator_factory
+          ? options.evaluator_factory(config)
+          : make_training_evaluator(data.search_train, data.validation, config.train,
+                                    config.cost_limits, config.network);
+  check_space_admits_valid(config, *evaluator, data.input);
+
+  // Open or resume the study, one process at a time.
+  prepare_output_directory(options.output_dir);
+  const StudyLock lock(options.output_dir);
+  Store store(store_path(options.output_dir));
+  check_or_record_config(store, config, data);
+  const int64_t interrupted = store.interrupt_running_trials(unix_now());
+  const std::vector<TrialRecord> history = store.trials();
+  if (!history.empty()) {
+    info(events, fmt::format("resuming study in {}: {} trials stored, {} interrupted",
+                             options.output_dir, history.size(), interrupted));
+  }
+  SearchState state = replay_history(config, history);
+  clock.study_before = stored_double(store, "elapsed_s", 0.0);
+  clock.search_before = stored_double(store, "search_elapsed_s", 0.0);
+
+  // Search.
+  const std::string stop_reason =
+      search_loop(config, options, events, *evaluator, store, state, clock);
+  clock.save(store);
+  store.set_study_value("stop_reason", stop_reason);
+  nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
+
+  // The best architecture, retrained and tested.
   double final_elapsed = 0.0;
-  if (best) {
+  if (const auto best = best_trial(store.trials())) {
     const Architecture architecture = config.space.parse(best->architecture);
     const ArchitectureCheck check = evaluator->check(architecture);
     nlohmann::json best_json = {{"trial_id", best->id},
@@ -473,58 +569,18 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                                 {"val_accuracy", best->validation_accuracy},
                                 {"params", best->params},
                                 {"flops", best->flops}};
-
-    // Reuse a final model already trained for this best architecture and settings.
-    const std::string checkpoint = (fs::path(options.output_dir) / "model.pt").string();
-    const std::string final_key =
-        fmt::format("{} epochs={} lr={}", best->architecture_hash, config.final.train.epochs,
-                    config.final.train.learning_rate);
-    const auto stored_final = store.study_value("final_result");
-    nlohmann::json final_json;
-    if (stored_final && store.study_value("final_key") == final_key && fs::exists(checkpoint)) {
-      final_json = nlohmann::json::parse(*stored_final);
-      info(events, "final model already trained for this best architecture; reusing it");
-    } else if (!options.skip_final) {
-      info(events, fmt::format("final: retraining trial {} on {} images for {} epoch(s)", best->id,
-                               data.files.train.size(), config.final.train.epochs));
-      const auto final_start = std::chrono::steady_clock::now();
-      const FinalModelReport report =
-          train_final_model(config.network, architecture, data.files.train, data.files.test,
-                            config.final.train, derive_seed(config.seed, kFinalStream), checkpoint,
-                            events.on_final_epoch, events.on_step);
-      final_elapsed = seconds_since(final_start);
-      if (!report.error.empty()) throw Error(report.error);
-      nlohmann::json epochs = nlohmann::json::array();
-      for (const auto& epoch : report.epochs) {
-        epochs.push_back({{"epoch", epoch.epoch},
-                          {"train_loss", epoch.train_loss},
-                          {"train_accuracy", epoch.train_accuracy},
-                          {"seconds", epoch.seconds}});
-      }
-      final_json = {{"test_accuracy", report.test_accuracy},
-                    {"test_loss", report.test_loss},
-                    {"latency_ms", report.latency_ms},
-                    {"final_epochs", config.final.train.epochs},
-                    {"final_train_seconds", report.train_seconds},
-                    {"final_elapsed_s", final_elapsed},
-                    {"final_epoch_metrics", epochs},
-                    {"checkpoint", "model.pt"}};
-      store.set_study_value("final_result", final_json.dump());
-      store.set_study_value("final_key", final_key);
-    }
+    const nlohmann::json final_json =
+        train_or_reuse_final_model(config, options, events, data, *best, architecture, store);
     for (const auto& [key, value] : final_json.items()) best_json[key] = value;
+    final_elapsed = best_json.value("final_elapsed_s", 0.0);
     summary["best"] = best_json;
   } else {
     summary["message"] = "no trial completed, so there is no model to retrain";
   }
 
-  // Elapsed time of the whole study, over every run.
-  store.set_study_value("elapsed_s", fmt::format("{}", study_elapsed()));
-  summary["elapsed_s"] = study_elapsed();
-  summary["final_elapsed_s"] =
-      summary["best"].is_object() && summary["best"].contains("final_elapsed_s")
-          ? summary["best"]["final_elapsed_s"]
-          : nlohmann::json(final_elapsed);
+  clock.save(store);
+  summary["elapsed_s"] = clock.study_elapsed();
+  summary["final_elapsed_s"] = final_elapsed;
   write_json_file((fs::path(options.output_dir) / "summary.json").string(), summary);
   return summary;
 }

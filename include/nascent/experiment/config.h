@@ -69,6 +69,9 @@ struct ExperimentConfig {
   std::string text;
 };
 
+/// One line naming every training option and its value ("epochs=2 batch_size=128 ...").
+std::string describe_train_options(const TrainOptions& options);
+
 /// A canonical text of everything that shapes the search (space, data, strategy, candidate
 /// training, seed). A study refuses to resume under a config with a different fingerprint.
 std::string search_fingerprint(const ExperimentConfig& config);
