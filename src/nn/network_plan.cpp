@@ -198,7 +198,8 @@ std::string NetworkPlan::short_description() const {
     text += short_op(layer);
     if (layer.skip_from >= 0) text += "+";
   }
-  text += " |";
+  // The head only when it has more than pooling and the classifier.
+  if (!dense_widths.empty() || dropout > 0) text += " |";
   for (int64_t width : dense_widths) text += fmt::format(" d{}", width);
   if (dropout > 0) text += fmt::format(" p{}", dropout);
   return text;

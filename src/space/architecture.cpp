@@ -104,6 +104,10 @@ std::string Architecture::hash_hex() const { return fmt::format("{:016x}", hash(
 nlohmann::json Architecture::to_json() const {
   nlohmann::json object = nlohmann::json::object();
   for (const auto& [name, value] : values_) {
+    if (value == "true" || value == "false") {
+      object[name] = value == "true";
+      continue;
+    }
     int64_t integer = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), integer);
     if (error == std::errc() && end == value.data() + value.size()) {

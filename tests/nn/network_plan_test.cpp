@@ -257,7 +257,7 @@ TEST(NetworkPlan, ShortDescription) {
                           "s1.l1.op=identity s1.l1.skip=none s1.l2.op=max_pool s1.l2.kernel=5 "
                           "s1.l2.skip=none head.dense_layers=0 head.dropout=0"),
       ImageShape{1, 8, 8}, 10);
-  EXPECT_EQ(small.short_description(), "c32 | id max5 |");
+  EXPECT_EQ(small.short_description(), "c32 | id max5");
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ class Architecture {
   /// The hash as 16 hexadecimal digits.
   std::string hash_hex() const;
 
-  /// JSON object {"decision": value, ...}; numbers are JSON numbers.
+  /// JSON object {"decision": value, ...}; numbers are JSON numbers, true/false booleans.
   nlohmann::json to_json() const;
 
   bool operator==(const Architecture& other) const { return values_ == other.values_; }
