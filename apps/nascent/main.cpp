@@ -5,8 +5,8 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>

@@ -34,16 +34,16 @@ struct FinalModelReport {
 /// together), evaluates it once on `test`, measures its latency and writes a LibTorch
 /// checkpoint (weights plus the input normalisation) to `checkpoint_path`.
 FinalModelReport train_final_model(const NetworkFamily& family, const Architecture& architecture,
-                                   const ImageDataset& train,
-                                   const ImageDataset& test, const TrainOptions& options,
-                                   uint64_t seed, const std::string& checkpoint_path,
+                                   const ImageDataset& train, const ImageDataset& test,
+                                   const TrainOptions& options, uint64_t seed,
+                                   const std::string& checkpoint_path,
                                    const std::function<void(const EpochMetrics&)>& on_epoch,
                                    const std::function<void(int64_t, int64_t)>& on_step);
 
 /// Rebuilds `architecture`, loads the checkpoint and returns its accuracy on `test`. Throws
 /// nascent::Error when the file is missing or its tensors do not fit the architecture.
 double evaluate_checkpoint(const NetworkFamily& family, const Architecture& architecture,
-                           int64_t num_classes,
-                           const std::string& checkpoint_path, const ImageDataset& test);
+                           int64_t num_classes, const std::string& checkpoint_path,
+                           const ImageDataset& test);
 
 }  // namespace nascent
