@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git clang-format
   libtorch-dev             # LibTorch 1.13 (CPU)
   libopenblas0-openmp      # fast BLAS for LibTorch; the reference BLAS is ~40x slower
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev

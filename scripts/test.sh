@@ -4,6 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+
+# House style: every C++ file as clang-format (the repository's .clang-format) writes it.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z '*.cpp' '*.h' | xargs -0 clang-format --dry-run --Werror
+fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNASCENT_BUILD_TESTS=ON >/dev/null
 cmake --build build -j 2
 ctest --test-dir build --output-on-failure --timeout 900
