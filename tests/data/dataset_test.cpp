@@ -13,23 +13,12 @@
 
 #include "nascent/core/error.h"
 
+#include "error_expectations.h"
+
 namespace nascent {
 namespace {
 
-/// The message of the nascent::Error that `action` throws; fails the test otherwise.
-std::string error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected nascent::Error, nothing was thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(text, part)                          \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) \
-      << "missing \"" << (part) << "\" in: " << (text)
+using testing_support::error_message;
 
 // Three 1x1x2 images (C=1, H=1, W=2) with pixels (10n, 10n + 1).
 ImageDataset small_dataset() {

@@ -14,6 +14,8 @@
 
 #include "nascent/core/error.h"
 
+#include "error_expectations.h"
+
 namespace nascent {
 namespace {
 
@@ -64,10 +66,6 @@ std::string data_error_message(const std::function<void()>& action) {
   ADD_FAILURE() << "expected nascent::DataError, nothing was thrown";
   return "";
 }
-
-#define EXPECT_CONTAINS(text, part)                          \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) \
-      << "missing \"" << (part) << "\" in: " << (text)
 
 // Three 2x3 one-channel images with distinct pixels, and their labels.
 const std::vector<uint8_t> kPixels = {0,  1,  2,  3,  4,  5,  10, 11, 12,

@@ -12,6 +12,8 @@
 #include "nascent/core/error.h"
 #include "test_support.h"
 
+#include "error_expectations.h"
+
 namespace nascent {
 namespace {
 
@@ -24,16 +26,7 @@ using testing_support::write_table;
 /// The benchmark's CIFAR-10 table, kept beside the repository (see ../shared/data/README.md).
 const std::string kRealTable = NASCENT_SOURCE_DIR "/../shared/data/nasbench201/cifar10.csv";
 
-/// The message of the nascent::Error that `action` throws; fails the test otherwise.
-std::string error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected nascent::Error, nothing was thrown";
-  return "";
-}
+using testing_support::error_message;
 
 const std::vector<std::string> kTwoOperations = {"none", "skip_connect"};
 

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -68,6 +70,37 @@ std::vector<TrialRecord> finished_trials(const std::string& dir) {
     }
   }
   return result;
+}
+
+/// Starts `nascent search CONFIG --out OUT` as a child process with its output discarded.
+pid_t start_search_process(const std::string& config_path, const std::string& out) {
+  const pid_t child = fork();
+  if (child == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    execl(NASCENT_BINARY, NASCENT_BINARY, "search", config_path.c_str(), "--out", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return child;
+}
+
+/// Polls the study's trial counts until `ready` holds or two minutes pass; returns whether it
+/// held. The store may not exist yet, or be mid-creation, when polled.
+bool wait_for_study(const std::string& out,
+                    const std::function<bool(const std::map<TrialState, int64_t>&)>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!std::filesystem::exists(out + "/study.db")) continue;
+    try {
+      const Store store(out + "/study.db");
+      if (ready(store.count_by_state())) return true;
+    } catch (const StoreError&) {
+    }
+  }
+  return false;
 }
 
 class SearchTest : public ::testing::Test {
@@ -200,31 +233,13 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
       out + "/../nascent_kill_test_config_" + std::to_string(getpid()) + ".yaml";
   write_text(config_path, small_config(data_dir_, 6, 4));
 
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
-    dup2(devnull, STDERR_FILENO);
-    execl(NASCENT_BINARY, NASCENT_BINARY, "search", config_path.c_str(), "--out", out.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t child = start_search_process(config_path, out);
+  ASSERT_GT(child, 0);
 
   // Wait until at least one trial is complete and another is running, then kill -9.
-  bool ready = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!ready && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!std::filesystem::exists(out + "/study.db")) continue;
-    try {
-      const Store store(out + "/study.db");
-      const auto counts = store.count_by_state();
-      ready = counts.at(TrialState::kComplete) >= 1 && counts.at(TrialState::kRunning) == 1;
-    } catch (const StoreError&) {
-      // The child may be creating the schema; look again.
-    }
-  }
+  const bool ready = wait_for_study(out, [](const auto& counts) {
+    return counts.at(TrialState::kComplete) >= 1 && counts.at(TrialState::kRunning) == 1;
+  });
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
@@ -345,29 +360,12 @@ TEST_F(SearchTest, ASecondSearchOnTheSameStudyIsRefusedWhileTheFirstRuns) {
       out + "/../nascent_lock_test_config_" + std::to_string(getpid()) + ".yaml";
   write_text(config_path, small_config(data_dir_, 4, 4));
 
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
-    dup2(devnull, STDERR_FILENO);
-    execl(NASCENT_BINARY, NASCENT_BINARY, "search", config_path.c_str(), "--out", out.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t child = start_search_process(config_path, out);
+  ASSERT_GT(child, 0);
 
   // Wait for the first trial to start, so the child surely holds the lock.
-  bool running = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  while (!running && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!std::filesystem::exists(out + "/study.db")) continue;
-    try {
-      const Store store(out + "/study.db");
-      running = store.count_by_state().at(TrialState::kRunning) == 1;
-    } catch (const StoreError&) {
-    }
-  }
+  const bool running =
+      wait_for_study(out, [](const auto& counts) { return counts.at(TrialState::kRunning) == 1; });
 
   SearchRunOptions options;
   options.output_dir = out;
@@ -406,28 +404,11 @@ TEST_F(SearchTest, SigtermRecordsTheRunningTrialAsInterruptedAndExits130) {
       out + "/../nascent_sigterm_test_config_" + std::to_string(getpid()) + ".yaml";
   write_text(config_path, small_config(data_dir_, 4, 4));
 
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
-    dup2(devnull, STDERR_FILENO);
-    execl(NASCENT_BINARY, NASCENT_BINARY, "search", config_path.c_str(), "--out", out.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t child = start_search_process(config_path, out);
+  ASSERT_GT(child, 0);
 
-  bool running = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  while (!running && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!std::filesystem::exists(out + "/study.db")) continue;
-    try {
-      const Store store(out + "/study.db");
-      running = store.count_by_state().at(TrialState::kRunning) == 1;
-    } catch (const StoreError&) {
-    }
-  }
+  const bool running =
+      wait_for_study(out, [](const auto& counts) { return counts.at(TrialState::kRunning) == 1; });
   kill(child, SIGTERM);
   int status = 0;
   waitpid(child, &status, 0);

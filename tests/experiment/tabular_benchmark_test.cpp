@@ -14,22 +14,15 @@
 #include "nascent/core/error.h"
 #include "nascent/core/random.h"
 
+#include "error_expectations.h"
+
 namespace nascent {
 namespace {
 
 using testing_support::count_edges;
 using testing_support::synthetic_records;
 
-/// The message of the nascent::Error that `action` throws; fails the test otherwise.
-std::string error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected nascent::Error, nothing was thrown";
-  return "";
-}
+using testing_support::error_message;
 
 const std::vector<std::string> kThreeOperations = {"none", "skip_connect", "nor_conv_3x3"};
 const std::vector<std::string> kTwoOperations = {"none", "skip_connect"};

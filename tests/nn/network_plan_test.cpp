@@ -1,5 +1,7 @@
 #include "nascent/nn/network_plan.h"
+#include "nascent/eval/training_evaluator.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -7,6 +9,7 @@
 #include <string>
 
 #include "nascent/core/error.h"
+#include "nascent/eval/training_evaluator.h"
 #include "nascent/space/macro_space.h"
 
 namespace nascent {
@@ -258,6 +261,36 @@ TEST(NetworkPlan, ShortDescription) {
                           "s1.l2.skip=none head.dense_layers=0 head.dropout=0"),
       ImageShape{1, 8, 8}, 10);
   EXPECT_EQ(small.short_description(), "c32 | id max5");
+}
+
+}  // namespace
+}  // namespace nascent
+
+namespace nascent {
+namespace {
+
+TEST(CostLimits, AnArchitectureAboveALimitIsInvalidWithItsCount) {
+  const SearchSpace space = make_macro_space(MacroSpaceOptions());
+  const Architecture architecture = space.parse(
+      "stem.width=16 stages=1 s1.depth=1 s1.downsample=max_pool s1.l1.op=conv s1.l1.width=32 "
+      "s1.l1.kernel=3 s1.l1.activation=relu s1.l1.batch_norm=true head.dense_layers=0 "
+      "head.dropout=0");
+  const ArchitectureCheck free = check_macro_architecture(architecture, {1, 28, 28}, 10);
+  ASSERT_TRUE(free.valid);
+
+  const ArchitectureCheck too_big =
+      check_macro_architecture(architecture, {1, 28, 28}, 10, {free.params - 1, 0});
+  EXPECT_FALSE(too_big.valid);
+  EXPECT_EQ(too_big.decision, "space.max_params");
+  EXPECT_EQ(too_big.reason, fmt::format("{} parameters: expected at most space.max_params = {}",
+                                        free.params, free.params - 1));
+
+  const ArchitectureCheck too_slow =
+      check_macro_architecture(architecture, {1, 28, 28}, 10, {0, free.flops - 1});
+  EXPECT_FALSE(too_slow.valid);
+  EXPECT_EQ(too_slow.decision, "space.max_flops");
+  EXPECT_TRUE(
+      check_macro_architecture(architecture, {1, 28, 28}, 10, {free.params, free.flops}).valid);
 }
 
 }  // namespace

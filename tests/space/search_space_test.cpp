@@ -13,19 +13,12 @@
 #include "nascent/core/random.h"
 #include "nascent/space/architecture.h"
 
+#include "error_expectations.h"
+
 namespace nascent {
 namespace {
 
-/// The message of the nascent::Error that `action` throws; fails the test otherwise.
-std::string error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected nascent::Error, nothing was thrown";
-  return "";
-}
+using testing_support::error_message;
 
 /// A small space with both kinds of condition:
 ///   depth  in [1, 3]

@@ -13,19 +13,12 @@
 #include "nascent/strategy/random_search.h"
 #include "nascent/strategy/regularized_evolution.h"
 
+#include "error_expectations.h"
+
 namespace nascent {
 namespace {
 
-/// The message of the nascent::Error that `action` throws; fails the test otherwise.
-std::string error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected nascent::Error, nothing was thrown";
-  return "";
-}
+using testing_support::error_message;
 
 /// `count` categorical decisions d0, d1, ... with `choices` values c0, c1, ... each.
 SearchSpace flat_space(int64_t count, int64_t choices) {
