@@ -12,6 +12,13 @@
 # machine does not decide the ratio. Progress and the raw JSON lines go to stderr, the table to
 # stdout. Takes about 5 minutes on an idle 2-core machine once built.
 #
+# glibc's allocator hands large activation buffers back to the kernel and faults them in again
+# on the next step; how often depends on the process's allocation history, so it differs between
+# the two sides and from run to run. To compare the front ends without that, give both the same
+# fixed thresholds:
+#   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456 \
+#     bench/run_throughput.sh
+#
 # Achieved GFLOP/s counts a training step as 3 forward passes (forward, backward to the
 # activations, backward to the weights) of 2 FLOPs per multiply-accumulate:
 #   GFLOP/s = 3 x 2 x (MACs per image) x (images per second) / 1e9
@@ -49,8 +56,17 @@ bench="$build_dir/bench/nascent_bench_throughput"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# CPU time of the whole machine and of this script's children, in clock ticks: their difference
+# over the measurement is what other processes took from the benchmark. The load average alone
+# cannot tell, since it counts the benchmark's own threads.
+machine_busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+own_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat"; }
+start_seconds=$SECONDS
+start_busy=$(machine_busy_ticks)
+start_own=$(own_ticks)
+
 echo "run_throughput: threads $threads, batch $batch, warm-up $warmup, timed steps $steps," \
-  "rounds $rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "rounds $rounds" >&2
 "$bench" --matmul --threads "$threads" | tee "$work/matmul.json" | sed 's/^/  /' >&2
 
 run_nascent() {
@@ -76,7 +92,11 @@ for arch in "${archs[@]}"; do
     fi
   done
 done
-echo "run_throughput: load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+others_ticks=$(($(machine_busy_ticks) - start_busy - ($(own_ticks) - start_own)))
+elapsed=$((SECONDS - start_seconds))
+awk -v ticks="$others_ticks" -v hz="$(getconf CLK_TCK)" -v elapsed="$elapsed" 'BEGIN {
+  printf "run_throughput: measured for %d s; other processes used %.0f CPU-s (%.2f cores on " \
+    "average)\n", elapsed, ticks / hz, ticks / hz / (elapsed > 0 ? elapsed : 1) }' >&2
 
 "$python" - "$work" "${archs[@]}" <<'EOF'
 import json
