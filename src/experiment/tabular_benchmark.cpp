@@ -77,6 +77,16 @@ nlohmann::ordered_json number_or_null(double value) {
   return std::isnan(value) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(value);
 }
 
+/// The table's fidelity for a proposal: 12 or 200 epochs as asked, or the strategy's default.
+TabularFidelity query_fidelity(int64_t epochs, TabularFidelity default_fidelity) {
+  if (epochs == 0) return default_fidelity;
+  if (epochs == 12) return TabularFidelity::kEpochs12;
+  if (epochs == 200) return TabularFidelity::kEpochs200;
+  throw Error(fmt::format(
+      "benchmark: expected a query at 12 or 200 epochs (the table's fidelities), found {}",
+      epochs));
+}
+
 /// The settings a single run depends on.
 void validate_run_settings(const TabularBenchmarkOptions& options) {
   if (!(options.budget_s > 0.0) || !std::isfinite(options.budget_s)) {
@@ -138,26 +148,38 @@ TabularRun run_tabular_search(const Nasbench201Table& table,
   validate_run_settings(options);
   TabularRun run;
   run.seed = seed;
-  const auto search = make_strategy(strategy.options, table.space(), seed);
+  StrategyOptions strategy_options = strategy.options;
+  if (is_multi_fidelity(strategy_options.name)) {
+    strategy_options.fidelities = {12, 200};
+  }
+  const auto search = make_strategy(strategy_options, table.space(), seed);
+  const bool multi_fidelity = is_multi_fidelity(strategy_options.name);
 
-  // The run's cache: a repeat is answered again from the table, but charged nothing.
-  std::vector<char> seen(static_cast<size_t>(table.size()), 0);
+  // The run's cache, one per fidelity: a repeat is answered again from the table, but charged
+  // nothing.
+  std::vector<char> seen_12(static_cast<size_t>(table.size()), 0);
+  std::vector<char> seen_200(static_cast<size_t>(table.size()), 0);
+  // The incumbent is the best result at the highest fidelity queried so far: a 200-epoch
+  // result outranks every 12-epoch one, as the strategy's own best signal.
+  TabularFidelity incumbent_fidelity = TabularFidelity::kEpochs12;
   double best_objective = -std::numeric_limits<double>::infinity();
   // (simulated seconds, test_acc_200) each time the incumbent changed.
   std::vector<std::pair<double, double>> improvements;
   int64_t stalled = 0;
 
   while (true) {
-    const auto candidate = search->ask();
+    const auto candidate = search->propose();
     if (!candidate) {
       run.stop = TabularStop::kExhausted;
       break;
     }
-    const int64_t row = table.row_of(*candidate);
+    const int64_t row = table.row_of(candidate->architecture);
     const Nasbench201Record& record = table.records()[static_cast<size_t>(row)];
-    const TabularAnswer answer = tabular_answer(record, strategy.fidelity);
+    const TabularFidelity fidelity = query_fidelity(candidate->fidelity, strategy.fidelity);
+    const TabularAnswer answer = tabular_answer(record, fidelity);
 
-    // A new architecture must finish within the budget to count at all.
+    // A new query must finish within the budget to count at all.
+    std::vector<char>& seen = fidelity == TabularFidelity::kEpochs200 ? seen_200 : seen_12;
     const bool is_new = seen[static_cast<size_t>(row)] == 0;
     if (is_new) {
       if (run.clock_s + answer.cost_s > options.budget_s) {
@@ -169,7 +191,11 @@ TabularRun run_tabular_search(const Nasbench201Table& table,
       ++run.queries;
       stalled = 0;
       // Strictly better only, so that ties keep the earlier query.
-      if (answer.objective > best_objective) {
+      const bool higher_fidelity = fidelity == TabularFidelity::kEpochs200 &&
+                                   incumbent_fidelity == TabularFidelity::kEpochs12;
+      if (higher_fidelity ||
+          (fidelity == incumbent_fidelity && answer.objective > best_objective)) {
+        incumbent_fidelity = fidelity;
         best_objective = answer.objective;
         run.incumbent_row = row;
         improvements.emplace_back(run.clock_s, record.test_acc_200);
@@ -180,9 +206,12 @@ TabularRun run_tabular_search(const Nasbench201Table& table,
     ++run.proposals;
     if (options.record_queries) run.queries_log.push_back({row, is_new, run.clock_s});
 
-    search->tell(*candidate, Observation{TrialState::kComplete, answer.objective});
+    search->tell(candidate->architecture,
+                 Observation{TrialState::kComplete, answer.objective, candidate->fidelity});
 
-    if (run.queries == table.size()) {
+    // Every architecture seen: at the strategy's fidelity, or at both for multi-fidelity ones.
+    const int64_t queries_per_fidelity = multi_fidelity ? 2 * table.size() : table.size();
+    if (run.queries == queries_per_fidelity) {
       run.stop = TabularStop::kExhausted;
       break;
     }

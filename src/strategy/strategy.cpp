@@ -1,6 +1,7 @@
 #include "nascent/strategy/strategy.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,7 @@
 #include "nascent/core/error.h"
 #include "nascent/core/text.h"
 #include "nascent/strategy/bayesian_optimization.h"
+#include "nascent/strategy/hyperband.h"
 #include "nascent/strategy/local_search.h"
 #include "nascent/strategy/random_search.h"
 #include "nascent/strategy/regularized_evolution.h"
@@ -16,7 +18,8 @@
 namespace nascent {
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"random", "evolution", "local", "reinforce", "bo"};
+  static const std::vector<std::string> names = {"random", "evolution", "local",     "reinforce",
+                                                 "bo",     "sh",        "hyperband", "bohb"};
   return names;
 }
 
@@ -67,6 +70,37 @@ void StrategyOptions::validate() const {
   if (!(ucb_beta >= 0.0) || !std::isfinite(ucb_beta)) {
     throw Error(fmt::format("strategy.ucb_beta: expected a number >= 0, found {}", ucb_beta));
   }
+
+  // Successive halving, Hyperband, BOHB.
+  if (!(eta > 1.0) || !std::isfinite(eta)) {
+    throw Error(fmt::format("strategy.eta: expected a number > 1, found {}", eta));
+  }
+  if (bracket_size < 0) {
+    throw Error(fmt::format(
+        "strategy.bracket_size: expected an integer >= 0 (0: automatic), found {}", bracket_size));
+  }
+  if (!(random_fraction >= 0.0 && random_fraction <= 1.0)) {
+    throw Error(fmt::format("strategy.random_fraction: expected a number in [0, 1], found {}",
+                            random_fraction));
+  }
+  if (!(top_fraction > 0.0 && top_fraction < 1.0)) {
+    throw Error(
+        fmt::format("strategy.top_fraction: expected a number in (0, 1), found {}", top_fraction));
+  }
+  if (kde_samples < 1) {
+    throw Error(
+        fmt::format("strategy.kde_samples: expected an integer >= 1, found {}", kde_samples));
+  }
+  for (size_t i = 0; i < fidelities.size(); ++i) {
+    if (fidelities[i] < 1 || (i > 0 && fidelities[i] <= fidelities[i - 1])) {
+      throw Error(fmt::format("strategy fidelities: expected increasing epochs >= 1, found [{}]",
+                              fmt::join(fidelities, ", ")));
+    }
+  }
+}
+
+bool is_multi_fidelity(const std::string& name) {
+  return name == "sh" || name == "hyperband" || name == "bohb";
 }
 
 std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const SearchSpace& space,
@@ -82,6 +116,25 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
   if (options.name == "reinforce") {
     return std::make_unique<Reinforce>(space, seed, options.learning_rate, options.baseline_decay,
                                        options.entropy_weight, options.enumeration_limit);
+  }
+  if (is_multi_fidelity(options.name)) {
+    if (options.fidelities.empty()) {
+      throw Error(fmt::format(
+          "strategy {}: expected a fidelity ladder (training epochs) from the study, found none",
+          options.name));
+    }
+    MultiFidelityOptions multi_fidelity;
+    multi_fidelity.kind = options.name == "sh"          ? MultiFidelityKind::kSuccessiveHalving
+                          : options.name == "hyperband" ? MultiFidelityKind::kHyperband
+                                                        : MultiFidelityKind::kBohb;
+    multi_fidelity.fidelities = options.fidelities;
+    multi_fidelity.eta = options.eta;
+    multi_fidelity.bracket_size = options.bracket_size;
+    multi_fidelity.random_fraction = options.random_fraction;
+    multi_fidelity.top_fraction = options.top_fraction;
+    multi_fidelity.kde_samples = options.kde_samples;
+    multi_fidelity.enumeration_limit = options.enumeration_limit;
+    return std::make_unique<Hyperband>(space, seed, std::move(multi_fidelity));
   }
   if (options.name == "bo") {
     BayesianOptimizationOptions bo;

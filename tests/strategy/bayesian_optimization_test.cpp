@@ -15,17 +15,12 @@
 namespace nascent {
 namespace {
 
+using testing_support::complete;
+using testing_support::easy_objective;
 using testing_support::flat_space;
+using testing_support::kNaN;
 using testing_support::matching_fraction;
 using testing_support::run_search;
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-Observation complete(double objective) { return Observation{TrialState::kComplete, objective}; }
-
-Observation easy_objective(const Architecture& architecture) {
-  return complete(matching_fraction(architecture, 5));
-}
 
 TEST(BayesianOptimization, FindsTheOptimumOfAnEasyLandscape) {
   // Measured with the default options over seeds 0-199: 17.6 distinct queries on average (10 of

@@ -13,13 +13,12 @@
 namespace nascent {
 namespace {
 
+using testing_support::complete;
+using testing_support::easy_objective;
 using testing_support::flat_space;
+using testing_support::kNaN;
 using testing_support::matching_fraction;
 using testing_support::run_search;
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-Observation complete(double objective) { return Observation{TrialState::kComplete, objective}; }
 
 /// How many decisions of two architectures over the same flat space differ.
 int64_t distance(const Architecture& a, const Architecture& b) {
@@ -28,10 +27,6 @@ int64_t distance(const Architecture& a, const Architecture& b) {
     if (b.get(name) != value) ++differing;
   }
   return differing;
-}
-
-Observation easy_objective(const Architecture& architecture) {
-  return complete(matching_fraction(architecture, 5));
 }
 
 TEST(LocalSearch, FindsTheOptimumOfAnEasyLandscape) {

@@ -14,17 +14,12 @@
 namespace nascent {
 namespace {
 
+using testing_support::complete;
+using testing_support::easy_objective;
 using testing_support::flat_space;
+using testing_support::kNaN;
 using testing_support::matching_fraction;
 using testing_support::run_search;
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-Observation complete(double objective) { return Observation{TrialState::kComplete, objective}; }
-
-Observation easy_objective(const Architecture& architecture) {
-  return complete(matching_fraction(architecture, 5));
-}
 
 /// REINFORCE with the default options.
 Reinforce default_reinforce(const SearchSpace& space, uint64_t seed) {

@@ -17,6 +17,13 @@
 
 namespace nascent::testing_support {
 
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// A complete result with this objective.
+inline Observation complete(double objective) {
+  return Observation{TrialState::kComplete, objective};
+}
+
 /// `count` categorical decisions d0, d1, ... with `choices` values c0, c1, ... each.
 inline SearchSpace flat_space(int64_t count, int64_t choices) {
   SearchSpace space;
@@ -38,6 +45,11 @@ inline double matching_fraction(const Architecture& architecture, int64_t choice
     ++decision;
   }
   return static_cast<double>(matches) / static_cast<double>(decision);
+}
+
+/// matching_fraction() on a space of 5 choices per decision, as a complete result.
+inline Observation easy_objective(const Architecture& architecture) {
+  return complete(matching_fraction(architecture, 5));
 }
 
 /// What one run of the loop saw.
@@ -88,6 +100,62 @@ inline SearchRun run_search(Strategy& strategy,
     if (!run.queries_to_target && run.best >= target) {
       run.queries_to_target = run.queries;
       if (stop_at_target) break;
+    }
+  }
+  return run;
+}
+
+/// What one run of the multi-fidelity loop saw.
+struct MultiFidelityRun {
+  /// Every proposal in order, repeats included: (canonical string, fidelity).
+  std::vector<std::pair<std::string, int64_t>> proposals;
+  /// Sum of the fidelities of the distinct evaluations (epochs trained).
+  int64_t cost = 0;
+  /// The best objective at the highest fidelity of the ladder.
+  double best_at_full = -std::numeric_limits<double>::infinity();
+  /// The cost after which the best full-fidelity objective first reached `target`.
+  std::optional<int64_t> cost_to_target;
+  bool exhausted = false;
+};
+
+/// Runs propose/evaluate/tell like the real loop with fidelities: a proposal is evaluated once
+/// per (architecture, fidelity) and costs its fidelity; a repeat is answered from the cache.
+/// Ends when `max_cost` is spent, the strategy runs out, or `target` is reached at
+/// `full_fidelity`.
+inline MultiFidelityRun run_multi_fidelity_search(
+    Strategy& strategy, const std::function<Observation(const Architecture&, int64_t)>& evaluate,
+    int64_t full_fidelity, int64_t max_cost, double target) {
+  MultiFidelityRun run;
+  std::unordered_map<std::string, Observation> cache;
+  int64_t repeats_in_a_row = 0;
+  while (run.cost < max_cost && repeats_in_a_row < 2000) {
+    const auto proposal = strategy.propose();
+    if (!proposal) {
+      run.exhausted = true;
+      break;
+    }
+    const int64_t fidelity = proposal->fidelity == 0 ? full_fidelity : proposal->fidelity;
+    run.proposals.emplace_back(proposal->architecture.to_string(), fidelity);
+
+    const std::string key = proposal->architecture.to_string() + "@" + std::to_string(fidelity);
+    if (const auto cached = cache.find(key); cached != cache.end()) {
+      ++repeats_in_a_row;
+      strategy.tell(proposal->architecture, cached->second);
+      continue;
+    }
+    repeats_in_a_row = 0;
+
+    Observation observation = evaluate(proposal->architecture, fidelity);
+    observation.fidelity = fidelity;
+    cache.emplace(key, observation);
+    run.cost += fidelity;
+    if (fidelity == full_fidelity && observation.objective > run.best_at_full) {
+      run.best_at_full = observation.objective;
+    }
+    strategy.tell(proposal->architecture, observation);
+    if (!run.cost_to_target && run.best_at_full >= target) {
+      run.cost_to_target = run.cost;
+      break;
     }
   }
   return run;

@@ -24,8 +24,9 @@ struct TabularBenchmarkStrategy {
   /// Passed to make_strategy() with the table's space.
   StrategyOptions options;
   /// What each query returns and costs. A strategy that searches on 200-epoch results sees
-  /// val_acc_200 and is charged train_cost_12_s * 200 / 12; multi-fidelity strategies will
-  /// choose the fidelity per query.
+  /// val_acc_200 and is charged train_cost_12_s * 200 / 12. Multi-fidelity strategies (sh,
+  /// hyperband, bohb) choose per query between the table's fidelities, 12 and 200 epochs
+  /// (their options.fidelities is set to {12, 200}); this is their default for a query at 0.
   TabularFidelity fidelity = TabularFidelity::kEpochs12;
 
   /// The label, or the strategy's name when no label is set.
@@ -132,16 +133,19 @@ struct TabularBenchmarkResult {
 
 /// The simulated search, identical for every strategy:
 ///
-/// - ask() a candidate; the table answers it (tabular_answer() at the strategy's fidelity) and
-///   tell() passes the answer as the objective (a fraction: val_acc_12 / 100 by default);
+/// - propose() a candidate; the table answers it (tabular_answer() at the fidelity proposed,
+///   or the strategy's) and tell() passes the answer as the objective (a fraction:
+///   val_acc_12 / 100 by default) with the fidelity;
 /// - a new architecture starts when the previous query finishes and is charged its cost; if it
 ///   would finish after budget_s, the run ends before it (it is neither charged nor told), so
 ///   every result a run uses was available within the budget;
-/// - a repeat is answered from the run's cache, told again, and charged nothing;
+/// - a repeat (the same architecture at the same fidelity) is answered from the run's cache,
+///   told again, and charged nothing; the same architecture at another fidelity is a new query;
 /// - the run also ends when the strategy has nothing to propose, every architecture of the
 ///   table has been seen, or max_stalled_proposals proposals in a row were repeats;
-/// - the run reports the incumbent by the objective it was told (ties: the earlier query), and
-///   its test_acc_200 is the result. Test accuracy never influences the search.
+/// - the run reports the incumbent by the objective it was told at the highest fidelity queried
+///   (ties: the earlier query), and its test_acc_200 is the result. Test accuracy never
+///   influences the search.
 TabularRun run_tabular_search(const Nasbench201Table& table,
                               const TabularBenchmarkStrategy& strategy, uint64_t seed,
                               const TabularBenchmarkOptions& options);

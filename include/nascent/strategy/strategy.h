@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nascent/core/random.h"
 #include "nascent/space/search_space.h"
@@ -20,6 +21,17 @@ struct Observation {
   TrialState state = TrialState::kComplete;
   /// The objective, higher is better; NaN when there is none (failed, invalid).
   double objective = 0.0;
+  /// The fidelity the result was measured at, in the study's fidelity unit (training epochs);
+  /// 0 for the evaluator's default, full-fidelity evaluation.
+  int64_t fidelity = 0;
+};
+
+/// What a strategy asks to have evaluated: an architecture, and for multi-fidelity strategies
+/// the fidelity (training epochs) of the evaluation.
+struct Proposal {
+  Architecture architecture;
+  /// One of StrategyOptions::fidelities, or 0 for the evaluator's default, full fidelity.
+  int64_t fidelity = 0;
 };
 
 /// A search strategy. The search loop calls ask() for a candidate, evaluates it, then calls
@@ -39,6 +51,15 @@ class Strategy {
 
   /// The result of evaluating `architecture`.
   virtual void tell(const Architecture& architecture, const Observation& observation) = 0;
+
+  /// The next candidate with its fidelity. Single-fidelity strategies propose ask() at the
+  /// default fidelity; multi-fidelity strategies (successive halving, Hyperband, BOHB) override
+  /// this, and the search loop calls it instead of ask().
+  virtual std::optional<Proposal> propose() {
+    auto architecture = ask();
+    if (!architecture) return std::nullopt;
+    return Proposal{std::move(*architecture), 0};
+  }
 };
 
 /// Settings for the built-in strategies.
@@ -76,12 +97,31 @@ struct StrategyOptions {
   /// BO with "ucb": weight of the predicted standard deviation, >= 0.
   double ucb_beta = 2.0;
 
+  /// Successive halving, Hyperband, BOHB: the fidelities (training epochs) an evaluation may
+  /// have, increasing; the last is the full fidelity. Set by whoever runs the strategy: the
+  /// search loop from the config, the NAS-Bench-201 benchmark to {12, 200}.
+  std::vector<int64_t> fidelities;
+  /// Successive halving, Hyperband, BOHB: 1/eta of each rung is promoted to the next, > 1.
+  double eta = 3.0;
+  /// Successive halving: architectures in the first rung of each bracket; 0 chooses the number
+  /// that spends about as much on every rung (eta ^ (rungs - 1)).
+  int64_t bracket_size = 0;
+  /// BOHB: fraction of architectures sampled at random instead of from the model, in [0, 1].
+  double random_fraction = 1.0 / 3.0;
+  /// BOHB: fraction of the results at a fidelity that form the "good" density, in (0, 1).
+  double top_fraction = 0.15;
+  /// BOHB: candidates drawn from the good density per model-based proposal.
+  int64_t kde_samples = 64;
+
   /// Throws nascent::Error naming the bad field.
   void validate() const;
 };
 
 /// The names make_strategy() accepts.
 const std::vector<std::string>& strategy_names();
+
+/// True for the strategies that choose a fidelity per proposal (sh, hyperband, bohb).
+bool is_multi_fidelity(const std::string& name);
 
 /// Creates a strategy over `space` seeded with `seed`.
 std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const SearchSpace& space,
