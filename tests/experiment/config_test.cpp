@@ -245,8 +245,8 @@ TEST(ExperimentConfig, StrategyNameTypoSuggestsTheClosest) {
   EXPECT_EQ(error.line(), 4);
   EXPECT_EQ(error.key_path(), "strategy.name");
   EXPECT_STREQ(error.what(),
-               "experiment.yaml:4: strategy.name: expected random, evolution, local, reinforce "
-               "or bo, found 'evolutoin' (did you mean 'evolution'?)");
+               "experiment.yaml:4: strategy.name: expected random, evolution, local, reinforce, "
+               "bo, sh, hyperband or bohb, found 'evolutoin' (did you mean 'evolution'?)");
 }
 
 TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {

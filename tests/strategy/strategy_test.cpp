@@ -251,20 +251,31 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "reinforce");
   options.name = "bo";
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "bo");
-  EXPECT_EQ(strategy_names(),
-            (std::vector<std::string>{"random", "evolution", "local", "reinforce", "bo"}));
+  options.fidelities = {1, 3, 9};
+  for (const std::string name : {"sh", "hyperband", "bohb"}) {
+    options.name = name;
+    EXPECT_EQ(make_strategy(options, space, 0)->name(), name);
+    EXPECT_TRUE(is_multi_fidelity(name));
+  }
+  EXPECT_FALSE(is_multi_fidelity("bo"));
+  EXPECT_EQ(strategy_names(), (std::vector<std::string>{"random", "evolution", "local", "reinforce",
+                                                        "bo", "sh", "hyperband", "bohb"}));
 }
 
 TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
   const SearchSpace space = small_space();
   StrategyOptions options;
   options.name = "evolutoin";
-  EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
-            "strategy.name: expected random, evolution, local, reinforce or bo, found 'evolutoin' "
-            "(did you mean 'evolution'?)");
+  EXPECT_EQ(
+      error_message([&] { make_strategy(options, space, 0); }),
+      "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband or bohb, "
+      "found 'evolutoin' "
+      "(did you mean 'evolution'?)");
   options.name = "bayesian";
-  EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
-            "strategy.name: expected random, evolution, local, reinforce or bo, found 'bayesian'");
+  EXPECT_EQ(
+      error_message([&] { make_strategy(options, space, 0); }),
+      "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband or bohb, "
+      "found 'bayesian'");
 }
 
 TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {
