@@ -41,8 +41,11 @@ class TrainingEvaluator : public Evaluator {
     TrainingCallbacks callbacks;
     callbacks.on_epoch = context.on_epoch;
     callbacks.on_step = context.on_step;
-    const TrainingOutcome outcome =
-        train_model(*network.module, network.forward, train_, &validation_, options_, callbacks);
+    // A multi-fidelity strategy's shorter evaluation: the same schedule over fewer epochs.
+    TrainOptions trial_options = options_;
+    if (context.epochs > 0) trial_options.epochs = context.epochs;
+    const TrainingOutcome outcome = train_model(*network.module, network.forward, train_,
+                                                &validation_, trial_options, callbacks);
 
     Evaluation evaluation;
     evaluation.epochs = outcome.epochs;

@@ -412,10 +412,16 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
   if (node.IsScalar()) {
     strategy.name = reader.text(node, "strategy");
   } else {
-    reader.check_keys(
-        node, "strategy",
-        {"name", "population", "sample", "first_improvement", "learning_rate", "baseline_decay",
-         "entropy_weight", "initial_random", "candidates", "parents", "acquisition", "ucb_beta"});
+    reader.check_keys(node, "strategy", {"name",           "population",
+                                         "sample",         "first_improvement",
+                                         "learning_rate",  "baseline_decay",
+                                         "entropy_weight", "initial_random",
+                                         "candidates",     "parents",
+                                         "acquisition",    "ucb_beta",
+                                         "min_epochs",     "eta",
+                                         "bracket_size",   "random_fraction",
+                                         "top_fraction",   "kde_samples",
+                                         "controller",     "hidden_size"});
     if (node["name"]) strategy.name = reader.text(node["name"], "strategy.name");
     if (node["population"]) {
       strategy.population_size = reader.integer(node["population"], "strategy.population");
@@ -445,6 +451,28 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
       strategy.acquisition = reader.text(node["acquisition"], "strategy.acquisition");
     }
     if (node["ucb_beta"]) strategy.ucb_beta = reader.number(node["ucb_beta"], "strategy.ucb_beta");
+    if (node["min_epochs"]) {
+      strategy.min_epochs = reader.integer(node["min_epochs"], "strategy.min_epochs");
+    }
+    if (node["eta"]) strategy.eta = reader.number(node["eta"], "strategy.eta");
+    if (node["bracket_size"]) {
+      strategy.bracket_size = reader.integer(node["bracket_size"], "strategy.bracket_size");
+    }
+    if (node["random_fraction"]) {
+      strategy.random_fraction = reader.number(node["random_fraction"], "strategy.random_fraction");
+    }
+    if (node["top_fraction"]) {
+      strategy.top_fraction = reader.number(node["top_fraction"], "strategy.top_fraction");
+    }
+    if (node["kde_samples"]) {
+      strategy.kde_samples = reader.integer(node["kde_samples"], "strategy.kde_samples");
+    }
+    if (node["controller"]) {
+      strategy.controller = reader.text(node["controller"], "strategy.controller");
+    }
+    if (node["hidden_size"]) {
+      strategy.hidden_size = reader.integer(node["hidden_size"], "strategy.hidden_size");
+    }
   }
 
   try {
@@ -535,6 +563,20 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   }
   if (root["train"]) parse_train(reader, root["train"], "train", config.train);
 
+  // Multi-fidelity strategies train candidates for a ladder of epochs ending at train.epochs.
+  if (is_multi_fidelity(config.strategy.name)) {
+    try {
+      config.strategy.fidelities =
+          fidelity_ladder(config.strategy.min_epochs, config.train.epochs, config.strategy.eta);
+    } catch (const Error& error) {
+      const YAML::Node strategy = root["strategy"];
+      const YAML::Node at =
+          strategy.IsMap() && strategy["min_epochs"] ? strategy["min_epochs"] : strategy;
+      const std::string message = error.what();
+      reader.fail(at, "strategy.min_epochs", message.substr(message.find(": ") + 2));
+    }
+  }
+
   // The final model starts from the candidate settings with more epochs, unless told.
   config.final.train = config.train;
   config.final.train.epochs = std::max<int64_t>(config.train.epochs, 10);
@@ -590,10 +632,23 @@ std::string search_fingerprint(const ExperimentConfig& config) {
         fmt::format(" learning_rate={} baseline_decay={} entropy_weight={}",
                     format_double(strategy.learning_rate), format_double(strategy.baseline_decay),
                     format_double(strategy.entropy_weight));
+    if (strategy.controller != "factorised") {
+      text +=
+          fmt::format(" controller={} hidden_size={}", strategy.controller, strategy.hidden_size);
+    }
   } else if (strategy.name == "bo") {
     text += fmt::format(" initial_random={} candidates={} parents={} acquisition={} ucb_beta={}",
                         strategy.initial_random, strategy.candidates, strategy.parents,
                         strategy.acquisition, format_double(strategy.ucb_beta));
+  } else if (is_multi_fidelity(strategy.name)) {
+    text +=
+        fmt::format(" fidelities={} eta={} bracket_size={}", fmt::join(strategy.fidelities, ","),
+                    format_double(strategy.eta), strategy.bracket_size);
+    if (strategy.name == "bohb") {
+      text += fmt::format(" random_fraction={} top_fraction={} kde_samples={}",
+                          format_double(strategy.random_fraction),
+                          format_double(strategy.top_fraction), strategy.kde_samples);
+    }
   }
   text += "\n";
   text += "train: " + describe_train_options(config.train) + "\n";

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <unordered_map>
@@ -146,11 +147,35 @@ bool counts_against_budget(TrialState state) {
          state == TrialState::kPruned;
 }
 
-std::optional<TrialRecord> best_trial(const std::vector<TrialRecord>& trials) {
+/// The training epochs of a trial: recorded in its results by a multi-fidelity search, the
+/// configured train.epochs otherwise.
+int64_t trial_epochs(const TrialRecord& trial, int64_t full_epochs) {
+  const auto result = nlohmann::json::parse(trial.result_json, nullptr, false);
+  if (result.is_object() && result.contains("epochs") && result["epochs"].is_number_integer()) {
+    return result["epochs"].get<int64_t>();
+  }
+  return full_epochs;
+}
+
+/// The key of the study's cache: the architecture's hash, with the epochs appended for a
+/// lower-fidelity evaluation (so existing studies keep their keys).
+std::string outcome_key(const std::string& hash, int64_t epochs, int64_t full_epochs) {
+  return epochs == full_epochs ? hash : fmt::format("{}@{}", hash, epochs);
+}
+
+/// The best complete trial at the highest fidelity any complete trial reached: a result after
+/// fewer epochs is not comparable with one after more.
+std::optional<TrialRecord> best_trial(const std::vector<TrialRecord>& trials, int64_t full_epochs) {
   std::optional<TrialRecord> best;
+  int64_t best_epochs = 0;
   for (const auto& trial : trials) {
     if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
-    if (!best || trial.validation_accuracy > best->validation_accuracy) best = trial;
+    const int64_t epochs = trial_epochs(trial, full_epochs);
+    if (!best || epochs > best_epochs ||
+        (epochs == best_epochs && trial.validation_accuracy > best->validation_accuracy)) {
+      best = trial;
+      best_epochs = epochs;
+    }
   }
   return best;
 }
@@ -272,12 +297,26 @@ void check_or_record_config(Store& store, const ExperimentConfig& config, const 
   store.set_study_value("time_limit_min", fmt::format("{}", config.budget.time_limit_min));
 }
 
+using OutcomeCache = std::unordered_map<std::string, CachedOutcome>;
+
+/// The known outcome of training an architecture for `epochs`, or end(). An invalid
+/// architecture is invalid at every fidelity.
+OutcomeCache::const_iterator find_outcome(const OutcomeCache& seen, const std::string& hash,
+                                          int64_t epochs, int64_t full_epochs) {
+  const auto found = seen.find(outcome_key(hash, epochs, full_epochs));
+  if (found != seen.end()) return found;
+  const auto invalid = seen.find(hash);
+  if (invalid != seen.end() && invalid->second.state == TrialState::kInvalid) return invalid;
+  return seen.end();
+}
+
 /// What the search loop knows: the strategy, every architecture tried, what must run again and
 /// how much of the budget is spent.
 struct SearchState {
   std::unique_ptr<Strategy> strategy;
-  std::unordered_map<std::string, CachedOutcome> seen;
-  std::vector<Architecture> rerun;
+  OutcomeCache seen;
+  /// Proposals to evaluate before asking the strategy again, last first.
+  std::vector<Proposal> rerun;
   int64_t counted = 0;
 };
 
@@ -287,16 +326,50 @@ SearchState replay_history(const ExperimentConfig& config,
   SearchState state;
   state.strategy =
       make_strategy(config.strategy, config.space, derive_seed(config.seed, kStrategyStream));
+  const int64_t full_epochs = config.train.epochs;
+  std::vector<std::pair<Architecture, Observation>> results;
   for (const auto& trial : history) {
     if (trial.state == TrialState::kInterrupted) continue;
-    const Architecture architecture = config.space.parse(trial.architecture);
-    state.seen[trial.architecture_hash] = {trial.state, trial.validation_accuracy};
-    state.strategy->tell(architecture, {trial.state, trial.validation_accuracy});
+    const int64_t epochs = trial_epochs(trial, full_epochs);
+    state.seen[outcome_key(trial.architecture_hash, epochs, full_epochs)] = {
+        trial.state, trial.validation_accuracy};
+    results.emplace_back(config.space.parse(trial.architecture),
+                         Observation{trial.state, trial.validation_accuracy, epochs});
     if (counts_against_budget(trial.state)) ++state.counted;
+  }
+
+  if (is_multi_fidelity(config.strategy.name)) {
+    // A bracket schedule lives in the order of proposals, so the strategy is run again from
+    // its seed, answered from the store, up to its first proposal the store cannot answer (the
+    // interrupted trial, or the next new one). The same seed and answers give the same
+    // proposals.
+    const auto limit = static_cast<int64_t>(10 * results.size() + 100);
+    for (int64_t step = 0; step < limit; ++step) {
+      auto proposal = state.strategy->propose();
+      if (!proposal) break;
+      const int64_t epochs = proposal->fidelity > 0 ? proposal->fidelity : full_epochs;
+      const auto cached =
+          find_outcome(state.seen, proposal->architecture.hash_hex(), epochs, full_epochs);
+      if (cached == state.seen.end()) {
+        state.rerun.push_back(std::move(*proposal));
+        break;
+      }
+      state.strategy->tell(proposal->architecture,
+                           {cached->second.state, cached->second.objective, proposal->fidelity});
+    }
+    // Results it did not reach again (another schedule's) are still worth knowing.
+    for (const auto& [architecture, observation] : results) {
+      state.strategy->tell(architecture, observation);
+    }
+    return state;
+  }
+
+  for (const auto& [architecture, observation] : results) {
+    state.strategy->tell(architecture, observation);
   }
   for (const auto& trial : history) {
     if (trial.state == TrialState::kInterrupted && !state.seen.count(trial.architecture_hash)) {
-      state.rerun.push_back(config.space.parse(trial.architecture));
+      state.rerun.push_back(Proposal{config.space.parse(trial.architecture), 0});
     }
   }
   return state;
@@ -327,16 +400,22 @@ std::string budget_stop_reason(const ExperimentConfig& config, const SearchState
   }
   const double time_limit_s = config.budget.time_limit_min * 60.0;
   if (time_limit_s > 0 && clock.search_elapsed() >= time_limit_s) return "time_limit";
-  if (space_size && static_cast<int64_t>(state.seen.size()) >= *space_size) return "exhausted";
+  // A multi-fidelity strategy may see an architecture at several fidelities; it says itself
+  // when the space has run out.
+  if (space_size && !is_multi_fidelity(config.strategy.name) &&
+      static_cast<int64_t>(state.seen.size()) >= *space_size) {
+    return "exhausted";
+  }
   if (proposals_without_new >= kMaxProposalsWithoutNew) return "exhausted";
   return "";
 }
 
 /// Trains one valid architecture as a new trial and stores everything about it.
 TrialRecord run_trial(const ExperimentConfig& config, const Architecture& architecture,
-                      const ArchitectureCheck& check, Evaluator& evaluator, Store& store,
-                      const SearchEvents& events) {
+                      int64_t epochs, const ArchitectureCheck& check, Evaluator& evaluator,
+                      Store& store, const SearchEvents& events) {
   TrialRecord record;
+  if (epochs != config.train.epochs) record.result_json = nlohmann::json{{"epochs", epochs}}.dump();
   record.architecture = config.space.format(architecture);
   record.architecture_hash = architecture.hash_hex();
   record.params = check.params;
@@ -347,6 +426,7 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   TrialContext context;
   context.trial_id = record.id;
   context.seed = derive_seed(config.seed, architecture.hash());
+  context.epochs = epochs;
   context.on_epoch = [&](const EpochMetrics& metrics) { store.add_epoch(record.id, metrics); };
   context.on_step = events.on_step;
   Evaluation evaluation;
@@ -387,20 +467,25 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
     if (!stop_reason.empty()) return stop_reason;
 
     // Next candidate: interrupted trials first, then the strategy.
-    std::optional<Architecture> proposal;
+    std::optional<Proposal> proposal;
     if (!state.rerun.empty()) {
       proposal = state.rerun.back();
       state.rerun.pop_back();
     } else {
-      proposal = state.strategy->ask();
+      proposal = state.strategy->propose();
     }
     if (!proposal) return "exhausted";
-    const Architecture& architecture = *proposal;
+    const Architecture& architecture = proposal->architecture;
     const std::string hash = architecture.hash_hex();
+    const int64_t full_epochs = config.train.epochs;
+    const int64_t epochs = proposal->fidelity > 0 ? proposal->fidelity : full_epochs;
+    const std::string key = outcome_key(hash, epochs, full_epochs);
 
-    // Never train an architecture twice: answer from the cache.
-    if (const auto cached = state.seen.find(hash); cached != state.seen.end()) {
-      state.strategy->tell(architecture, {cached->second.state, cached->second.objective});
+    // Never train an architecture twice for the same epochs: answer from the cache.
+    if (const auto cached = find_outcome(state.seen, hash, epochs, full_epochs);
+        cached != state.seen.end()) {
+      state.strategy->tell(architecture,
+                           {cached->second.state, cached->second.objective, proposal->fidelity});
       ++proposals_without_new;
       continue;
     }
@@ -416,13 +501,14 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
       record.error = check.reason;
       store.insert_finished_trial(record);
       state.seen[hash] = {TrialState::kInvalid, std::nan("")};
-      state.strategy->tell(architecture, {TrialState::kInvalid, std::nan("")});
+      state.strategy->tell(architecture, {TrialState::kInvalid, std::nan(""), proposal->fidelity});
       ++proposals_without_new;
       continue;
     }
     proposals_without_new = 0;
 
-    const TrialRecord record = run_trial(config, architecture, check, evaluator, store, events);
+    const TrialRecord record =
+        run_trial(config, architecture, epochs, check, evaluator, store, events);
     clock.save(store);
     if (record.state == TrialState::kInterrupted) {
       throw Error(
@@ -430,10 +516,15 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
                       "again; run the same command to resume {}",
                       record.id, options.output_dir));
     }
-    state.seen[hash] = {record.state, record.validation_accuracy};
-    state.strategy->tell(architecture, {record.state, record.validation_accuracy});
+    state.seen[key] = {record.state, record.validation_accuracy};
+    state.strategy->tell(architecture,
+                         {record.state, record.validation_accuracy, proposal->fidelity});
     ++state.counted;
-    if (events.on_trial) events.on_trial(record, check.short_description);
+    if (events.on_trial) {
+      events.on_trial(record, epochs == full_epochs
+                                  ? check.short_description
+                                  : fmt::format("{} ({} epochs)", check.short_description, epochs));
+    }
   }
 }
 
@@ -558,7 +649,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
 
   // The best architecture, retrained and tested.
   double final_elapsed = 0.0;
-  if (const auto best = best_trial(store.trials())) {
+  if (const auto best = best_trial(store.trials(), config.train.epochs)) {
     const Architecture architecture = config.space.parse(best->architecture);
     const ArchitectureCheck check = evaluator->check(architecture);
     nlohmann::json best_json = {{"trial_id", best->id},
@@ -602,7 +693,8 @@ nlohmann::json study_status(const std::string& output_dir) {
   status["stop_reason"] = store.study_value("stop_reason").value_or("");
   status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
   status["best"] = nullptr;
-  if (const auto best = best_trial(trials)) {
+  // Without the config at hand: a trial that records no epochs was trained for the full count.
+  if (const auto best = best_trial(trials, std::numeric_limits<int64_t>::max())) {
     status["best"] = {{"trial_id", best->id},
                       {"arch", best->architecture},
                       {"val_accuracy", best->validation_accuracy},

@@ -71,7 +71,19 @@ void StrategyOptions::validate() const {
     throw Error(fmt::format("strategy.ucb_beta: expected a number >= 0, found {}", ucb_beta));
   }
 
+  if (controller != "factorised" && controller != "lstm") {
+    throw Error(
+        fmt::format("strategy.controller: expected factorised or lstm, found '{}'", controller));
+  }
+  if (hidden_size < 1) {
+    throw Error(
+        fmt::format("strategy.hidden_size: expected an integer >= 1, found {}", hidden_size));
+  }
+
   // Successive halving, Hyperband, BOHB.
+  if (min_epochs < 1) {
+    throw Error(fmt::format("strategy.min_epochs: expected an integer >= 1, found {}", min_epochs));
+  }
   if (!(eta > 1.0) || !std::isfinite(eta)) {
     throw Error(fmt::format("strategy.eta: expected a number > 1, found {}", eta));
   }
@@ -97,6 +109,26 @@ void StrategyOptions::validate() const {
                               fmt::join(fidelities, ", ")));
     }
   }
+}
+
+std::vector<int64_t> fidelity_ladder(int64_t min_epochs, int64_t max_epochs, double eta) {
+  if (min_epochs < 1 || min_epochs > max_epochs) {
+    throw Error(
+        fmt::format("strategy.min_epochs: expected an integer in [1, train.epochs={}], "
+                    "found {}",
+                    max_epochs, min_epochs));
+  }
+  if (!(eta > 1.0) || !std::isfinite(eta)) {
+    throw Error(fmt::format("strategy.eta: expected a number > 1, found {}", eta));
+  }
+  std::vector<int64_t> ladder;
+  for (double epochs = static_cast<double>(max_epochs);; epochs /= eta) {
+    const auto rounded = static_cast<int64_t>(std::llround(epochs));
+    if (rounded < min_epochs) break;
+    if (ladder.empty() || rounded < ladder.back()) ladder.push_back(rounded);
+  }
+  std::reverse(ladder.begin(), ladder.end());
+  return ladder;
 }
 
 bool is_multi_fidelity(const std::string& name) {

@@ -283,6 +283,38 @@ TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {
   EXPECT_NE(search_fingerprint(other_beta), search_fingerprint(default_beta));
 }
 
+TEST(ExperimentConfig, MultiFidelityStrategiesGetAnEpochLadderEndingAtTrainEpochs) {
+  const ExperimentConfig config = parse_experiment_config(
+      std::string(kMinimal) +
+          "strategy: {name: bohb, min_epochs: 2, eta: 2, random_fraction: 0.5, top_fraction: "
+          "0.2, kde_samples: 32, bracket_size: 0}\ntrain: {epochs: 16}\n",
+      "experiment.yaml");
+  EXPECT_EQ(config.strategy.fidelities, (std::vector<int64_t>{2, 4, 8, 16}));
+  EXPECT_DOUBLE_EQ(config.strategy.random_fraction, 0.5);
+  EXPECT_DOUBLE_EQ(config.strategy.top_fraction, 0.2);
+  EXPECT_EQ(config.strategy.kde_samples, 32);
+  EXPECT_EQ(fidelity_ladder(1, 4, 3.0), (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(fidelity_ladder(1, 9, 3.0), (std::vector<int64_t>{1, 3, 9}));
+  EXPECT_EQ(fidelity_ladder(5, 5, 3.0), (std::vector<int64_t>{5}));
+
+  // The ladder is part of the search, so it is in the fingerprint.
+  const ExperimentConfig other_eta = parse_experiment_config(
+      std::string(kMinimal) + "strategy: {name: bohb, eta: 3}\ntrain: {epochs: 16}\n",
+      "experiment.yaml");
+  EXPECT_NE(search_fingerprint(other_eta), search_fingerprint(config));
+
+  const ConfigError error = config_error(std::string(kMinimal) +
+                                         "strategy:\n"             // 5
+                                         "  name: hyperband\n"     // 6
+                                         "  min_epochs: 12\n"      // 7
+                                         "train: {epochs: 9}\n");  // 8
+  EXPECT_EQ(error.line(), 7);
+  EXPECT_EQ(error.key_path(), "strategy.min_epochs");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:7: strategy.min_epochs: expected an integer in [1, "
+               "train.epochs=9], found 12");
+}
+
 TEST(ExperimentConfig, BadStrategyOptionNamesItsLine) {
   const ConfigError error = config_error(std::string(kMinimal) +
                                          "strategy:\n"            // 5

@@ -225,6 +225,70 @@ TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {
   }
 }
 
+/// An evaluator that answers from the architecture and the epochs it is asked to train for:
+/// wider first layers are better, and a shorter training reaches part of the final accuracy.
+class FidelityRecordingEvaluator : public Evaluator {
+ public:
+  explicit FidelityRecordingEvaluator(std::vector<int64_t>* epochs_seen)
+      : epochs_seen_(epochs_seen) {}
+  ArchitectureCheck check(const Architecture& architecture) const override {
+    return check_macro_architecture(architecture, {1, 12, 12}, 4);
+  }
+  Evaluation evaluate(const Architecture& architecture, const TrialContext& context) override {
+    epochs_seen_->push_back(context.epochs);
+    const double epochs = static_cast<double>(context.epochs);
+    Evaluation evaluation;
+    evaluation.validation_accuracy =
+        (architecture.get_int("s1.l1.width") / 100.0 + (architecture.has("s2.l1.op") ? 0.3 : 0.0)) *
+        epochs / (epochs + 1.0);
+    return evaluation;
+  }
+
+ private:
+  std::vector<int64_t>* epochs_seen_;
+};
+
+TEST_F(SearchTest, HyperbandTrainsEachRungForItsEpochsAndResumesItsBrackets) {
+  std::string text = small_config(data_dir_, 13, 9);
+  const std::string evolution = "{name: evolution, population: 4, sample: 2}";
+  text.replace(text.find(evolution), evolution.size(), "{name: hyperband, min_epochs: 1, eta: 3}");
+  const ExperimentConfig config = parse_experiment_config(text, "test.yaml");
+  EXPECT_EQ(config.strategy.fidelities, (std::vector<int64_t>{1, 3, 9}));
+
+  std::vector<int64_t> epochs_seen;
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("hyperband");
+  options.skip_final = true;
+  options.evaluator_factory = [&](const ExperimentConfig&) {
+    return std::make_unique<FidelityRecordingEvaluator>(&epochs_seen);
+  };
+  run_search(config, options);
+
+  // The first bracket: 9 architectures for 1 epoch, the best 3 for 3, the best one for 9.
+  EXPECT_EQ(epochs_seen, (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 9}));
+  const auto first_run = finished_trials(options.output_dir);
+  ASSERT_EQ(first_run.size(), 13u);
+  EXPECT_EQ(first_run[0].result_json, R"({"epochs":1})");
+  EXPECT_EQ(first_run[12].result_json, "{}");  // the full fidelity, as in any other study
+
+  // The best trial is the one trained for 9 epochs, although it is compared with nothing else.
+  const nlohmann::json status = study_status(options.output_dir);
+  EXPECT_EQ(status["best"]["trial_id"].get<int64_t>(), first_run[12].id);
+
+  // Resumed with a larger budget, the next bracket starts at 3 epochs: 5 architectures, then
+  // the best one at 9. Nothing is trained twice for the same epochs.
+  ExperimentConfig more = config;
+  more.budget.max_trials = 19;
+  epochs_seen.clear();
+  run_search(more, options);
+  EXPECT_EQ(epochs_seen, (std::vector<int64_t>{3, 3, 3, 3, 3, 9}));
+  std::set<std::pair<std::string, std::string>> trained;
+  for (const auto& trial : finished_trials(options.output_dir)) {
+    EXPECT_TRUE(trained.emplace(trial.architecture_hash, trial.result_json).second)
+        << trial.architecture << " " << trial.result_json;
+  }
+}
+
 TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   // Slower trials (more data, more epochs) so that the kill lands in the middle of one.
   write_quadrant_dataset(data_dir_, 4000, 200);

@@ -31,6 +31,9 @@ struct TrialContext {
   int64_t trial_id = 0;
   /// Seed for everything random in this evaluation (initialisation, shuffling, augmentation).
   uint64_t seed = 0;
+  /// Training epochs of this evaluation (its fidelity, chosen by a multi-fidelity strategy);
+  /// 0 for the evaluator's configured epochs.
+  int64_t epochs = 0;
   std::function<void(const EpochMetrics&)> on_epoch;
   std::function<void(int64_t step, int64_t total_steps)> on_step;
 };

@@ -97,6 +97,15 @@ struct StrategyOptions {
   /// BO with "ucb": weight of the predicted standard deviation, >= 0.
   double ucb_beta = 2.0;
 
+  /// REINFORCE: "factorised" (one softmax per decision) or "lstm" (an LSTM controller that
+  /// conditions each decision on the earlier ones, as in ENAS).
+  std::string controller = "factorised";
+  /// REINFORCE with the LSTM controller: units of its hidden state, >= 1.
+  int64_t hidden_size = 32;
+
+  /// Successive halving, Hyperband, BOHB in a training search: the lowest fidelity, in epochs;
+  /// the ladder runs from train.epochs down by factors of eta to this (see fidelity_ladder()).
+  int64_t min_epochs = 1;
   /// Successive halving, Hyperband, BOHB: the fidelities (training epochs) an evaluation may
   /// have, increasing; the last is the full fidelity. Set by whoever runs the strategy: the
   /// search loop from the config, the NAS-Bench-201 benchmark to {12, 200}.
@@ -119,6 +128,11 @@ struct StrategyOptions {
 
 /// The names make_strategy() accepts.
 const std::vector<std::string>& strategy_names();
+
+/// The fidelities of a training search: round(max_epochs / eta^k) for k = 0, 1, ... while
+/// not below min_epochs, increasing, without repeats. {1, 3, 9} for (1, 9, 3); {1, 4} for
+/// (1, 4, 3). Throws nascent::Error when min_epochs is not in [1, max_epochs].
+std::vector<int64_t> fidelity_ladder(int64_t min_epochs, int64_t max_epochs, double eta);
 
 /// True for the strategies that choose a fidelity per proposal (sh, hyperband, bohb).
 bool is_multi_fidelity(const std::string& name);
