@@ -18,6 +18,7 @@
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
 #include "nascent/experiment/tabular_benchmark.h"
+#include "nascent/strategy/lstm_controller.h"
 #include "nascent/train/runtime.h"
 
 namespace {
@@ -259,6 +260,7 @@ void handle_stop_signal(int signal_number) {
 constexpr int64_t kLargestCount = 1'000'000'000;
 
 int main(int argc, char** argv) {
+  nascent::register_torch_strategies();
   std::signal(SIGINT, handle_stop_signal);
   std::signal(SIGTERM, handle_stop_signal);
   CLI::App app{"nascent: neural architecture search on LibTorch"};

@@ -473,6 +473,10 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
     if (node["hidden_size"]) {
       strategy.hidden_size = reader.integer(node["hidden_size"], "strategy.hidden_size");
     }
+    if (node["controller_learning_rate"]) {
+      strategy.controller_learning_rate =
+          reader.number(node["controller_learning_rate"], "strategy.controller_learning_rate");
+    }
   }
 
   try {

@@ -22,6 +22,7 @@
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
+#include "nascent/strategy/lstm_controller.h"
 #include "nascent/strategy/strategy.h"
 
 namespace nascent {
@@ -605,6 +606,7 @@ nlohmann::json search_summary(const ExperimentConfig& config, const StudyData& d
 
 nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
                           const SearchEvents& events) {
+  register_torch_strategies();
   StudyClock clock;
   clock.run_start = std::chrono::steady_clock::now();
   if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {

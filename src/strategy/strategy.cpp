@@ -17,6 +17,17 @@
 
 namespace nascent {
 
+namespace {
+
+StrategyMaker& lstm_controller_maker() {
+  static StrategyMaker maker;
+  return maker;
+}
+
+}  // namespace
+
+void set_lstm_controller_maker(StrategyMaker maker) { lstm_controller_maker() = std::move(maker); }
+
 const std::vector<std::string>& strategy_names() {
   static const std::vector<std::string> names = {"random", "evolution", "local",     "reinforce",
                                                  "bo",     "sh",        "hyperband", "bohb"};
@@ -78,6 +89,11 @@ void StrategyOptions::validate() const {
   if (hidden_size < 1) {
     throw Error(
         fmt::format("strategy.hidden_size: expected an integer >= 1, found {}", hidden_size));
+  }
+
+  if (!(controller_learning_rate > 0.0) || !std::isfinite(controller_learning_rate)) {
+    throw Error(fmt::format("strategy.controller_learning_rate: expected a number > 0, found {}",
+                            controller_learning_rate));
   }
 
   // Successive halving, Hyperband, BOHB.
@@ -144,6 +160,14 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
   if (options.name == "local") {
     return std::make_unique<LocalSearch>(space, seed, options.first_improvement,
                                          options.enumeration_limit);
+  }
+  if (options.name == "reinforce" && options.controller == "lstm") {
+    if (!lstm_controller_maker()) {
+      throw Error(
+          "strategy.controller: lstm needs the LibTorch part of nascent; expected "
+          "nascent::register_torch_strategies() to have been called, found no LSTM controller");
+    }
+    return lstm_controller_maker()(options, space, seed);
   }
   if (options.name == "reinforce") {
     return std::make_unique<Reinforce>(space, seed, options.learning_rate, options.baseline_decay,

@@ -3,6 +3,7 @@
 /// The ask/tell interface every search strategy implements.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,8 @@ struct StrategyOptions {
   std::string controller = "factorised";
   /// REINFORCE with the LSTM controller: units of its hidden state, >= 1.
   int64_t hidden_size = 32;
+  /// REINFORCE with the LSTM controller: Adam's step size for the controller's weights, > 0.
+  double controller_learning_rate = 0.01;
 
   /// Successive halving, Hyperband, BOHB in a training search: the lowest fidelity, in epochs;
   /// the ladder runs from train.epochs down by factors of eta to this (see fidelity_ladder()).
@@ -136,6 +139,16 @@ std::vector<int64_t> fidelity_ladder(int64_t min_epochs, int64_t max_epochs, dou
 
 /// True for the strategies that choose a fidelity per proposal (sh, hyperband, bohb).
 bool is_multi_fidelity(const std::string& name);
+
+/// Builds a strategy that needs LibTorch (REINFORCE's LSTM controller), which the torch-free
+/// part of the library cannot build itself.
+using StrategyMaker = std::function<std::unique_ptr<Strategy>(const StrategyOptions&,
+                                                              const SearchSpace&, uint64_t seed)>;
+
+/// Installs the maker of REINFORCE with `controller: lstm`; nascent::register_torch_strategies()
+/// (nascent/strategy/lstm_controller.h) calls it. Until then make_strategy() refuses that
+/// controller with an error saying so.
+void set_lstm_controller_maker(StrategyMaker maker);
 
 /// Creates a strategy over `space` seeded with `seed`.
 std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const SearchSpace& space,
