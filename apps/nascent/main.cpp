@@ -220,14 +220,19 @@ int run_bench_nasbench201_command(const std::string& table_path,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress.clear();
 
-  std::cout << fmt::format("{:<20} {:>22} {:>9}\n", "strategy", "test_acc_200 mean ± std",
-                           "queries");
+  size_t label_width = 20;
+  for (const auto& strategy : result.strategies) {
+    label_width = std::max(label_width, strategy.label.size());
+  }
+  std::cout << fmt::format("{:<{}} {:>22} {:>9} {:>8}\n", "strategy", label_width,
+                           "test_acc_200 mean ± std", "queries", "wall s");
   for (const auto& strategy : result.strategies) {
     const std::string deviation = std::isnan(strategy.std_test_acc_200)
                                       ? std::string("-")
                                       : fmt::format("{:.2f}", strategy.std_test_acc_200);
-    std::cout << fmt::format("{:<20} {:>15.2f} ± {:>4} {:>9.1f}\n", strategy.label,
-                             strategy.mean_test_acc_200, deviation, strategy.mean_queries);
+    std::cout << fmt::format("{:<{}} {:>15.2f} ± {:>4} {:>9.1f} {:>8.1f}\n", strategy.label,
+                             label_width, strategy.mean_test_acc_200, deviation,
+                             strategy.mean_queries, strategy.wall_seconds);
   }
   spdlog::info("{} runs in {:.1f} s of wall time", options.runs * result.strategies.size(), wall_s);
 
@@ -311,7 +316,10 @@ int main(int argc, char** argv) {
   auto* nasbench201 = bench->add_subcommand(
       "nasbench201", "Strategies on a NAS-Bench-201 table, on a simulated clock");
   nasbench201->add_option("--table", bench_table, "CSV with the NAS-Bench-201 schema")->required();
-  nasbench201->add_option("--strategies", bench_strategies, "Comma-separated strategy names")
+  nasbench201
+      ->add_option("--strategies", bench_strategies,
+                   "Comma-separated strategies: NAME or NAME:KEY=VALUE:... with the keys of the "
+                   "config's strategy section (reinforce:controller=lstm)")
       ->delimiter(',')
       ->capture_default_str();
   nasbench201->add_option("--runs", bench_options.runs, "Runs per strategy")->capture_default_str();
@@ -361,7 +369,12 @@ int main(int argc, char** argv) {
     if (*status) return run_status_command(status_dir, status_json);
     if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
     if (*nasbench201) {
-      for (const auto& name : bench_strategies) bench_options.add_strategy(name);
+      for (const auto& spec : bench_strategies) {
+        nascent::TabularBenchmarkStrategy strategy;
+        strategy.options = nascent::parse_strategy_spec(spec);
+        if (spec != strategy.options.name) strategy.label = spec;
+        bench_options.strategies.push_back(std::move(strategy));
+      }
       return run_bench_nasbench201_command(bench_table, bench_options, bench_json, bench_curve_csv);
     }
   } catch (const std::exception& error) {

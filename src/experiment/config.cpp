@@ -412,16 +412,29 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
   if (node.IsScalar()) {
     strategy.name = reader.text(node, "strategy");
   } else {
-    reader.check_keys(node, "strategy", {"name",           "population",
-                                         "sample",         "first_improvement",
-                                         "learning_rate",  "baseline_decay",
-                                         "entropy_weight", "initial_random",
-                                         "candidates",     "parents",
-                                         "acquisition",    "ucb_beta",
-                                         "min_epochs",     "eta",
-                                         "bracket_size",   "random_fraction",
-                                         "top_fraction",   "kde_samples",
-                                         "controller",     "hidden_size"});
+    reader.check_keys(node, "strategy",
+                      {"name",
+                       "population",
+                       "sample",
+                       "first_improvement",
+                       "learning_rate",
+                       "baseline_decay",
+                       "entropy_weight",
+                       "initial_random",
+                       "candidates",
+                       "parents",
+                       "acquisition",
+                       "ucb_beta",
+                       "min_epochs",
+                       "eta",
+                       "bracket_size",
+                       "random_fraction",
+                       "top_fraction",
+                       "kde_samples",
+                       "controller",
+                       "hidden_size",
+                       "controller_learning_rate",
+                       "encoding"});
     if (node["name"]) strategy.name = reader.text(node["name"], "strategy.name");
     if (node["population"]) {
       strategy.population_size = reader.integer(node["population"], "strategy.population");
@@ -473,6 +486,7 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
     if (node["hidden_size"]) {
       strategy.hidden_size = reader.integer(node["hidden_size"], "strategy.hidden_size");
     }
+    if (node["encoding"]) strategy.encoding = reader.text(node["encoding"], "strategy.encoding");
     if (node["controller_learning_rate"]) {
       strategy.controller_learning_rate =
           reader.number(node["controller_learning_rate"], "strategy.controller_learning_rate");
@@ -510,6 +524,34 @@ void parse_budget(const Reader& reader, const YAML::Node& node, BudgetConfig& bu
 }
 
 }  // namespace
+
+StrategyOptions parse_strategy_spec(const std::string& spec) {
+  const Reader reader(fmt::format("strategy '{}'", spec));
+  YAML::Node node(YAML::NodeType::Map);
+  size_t start = 0;
+  bool first = true;
+  while (start <= spec.size()) {
+    const size_t end = std::min(spec.find(':', start), spec.size());
+    const std::string part = spec.substr(start, end - start);
+    if (first) {
+      node["name"] = part;
+      first = false;
+    } else {
+      const size_t equals = part.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        throw ConfigError(reader.path(), 0, "strategy",
+                          fmt::format("expected NAME or NAME:KEY=VALUE:..., found '{}' without "
+                                      "KEY=VALUE",
+                                      part));
+      }
+      node[part.substr(0, equals)] = part.substr(equals + 1);
+    }
+    start = end + 1;
+  }
+  StrategyOptions options;
+  parse_strategy(reader, node, options);
+  return options;
+}
 
 ExperimentConfig parse_experiment_config(const std::string& text, const std::string& path) {
   YAML::Node root;
@@ -644,6 +686,7 @@ std::string search_fingerprint(const ExperimentConfig& config) {
     text += fmt::format(" initial_random={} candidates={} parents={} acquisition={} ucb_beta={}",
                         strategy.initial_random, strategy.candidates, strategy.parents,
                         strategy.acquisition, format_double(strategy.ucb_beta));
+    if (strategy.encoding != "decisions") text += " encoding=" + strategy.encoding;
   } else if (is_multi_fidelity(strategy.name)) {
     text +=
         fmt::format(" fidelities={} eta={} bracket_size={}", fmt::join(strategy.fidelities, ","),

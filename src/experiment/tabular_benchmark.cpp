@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -239,12 +240,15 @@ TabularBenchmarkResult run_tabular_benchmark(const Nasbench201Table& table,
   for (const auto& strategy : options.strategies) {
     TabularStrategyResult strategy_result;
     strategy_result.label = strategy.display_name();
+    const auto start = std::chrono::steady_clock::now();
     for (int64_t r = 0; r < options.runs; ++r) {
       // Same seeds for every strategy: run r of each starts from the same stream.
       const uint64_t seed = derive_seed(options.seed, static_cast<uint64_t>(r));
       strategy_result.runs.push_back(run_tabular_search(table, strategy, seed, options));
       if (options.on_progress) options.on_progress(++done, total_runs);
     }
+    strategy_result.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     summarise(strategy_result, result.curve_seconds.size());
     result.strategies.push_back(std::move(strategy_result));
   }
@@ -270,6 +274,7 @@ nlohmann::ordered_json tabular_benchmark_json(const TabularBenchmarkResult& resu
                             {"runs", static_cast<int64_t>(strategy.runs.size())},
                             {"queries", strategy.mean_queries},
                             {"runs_with_result", strategy.runs_with_result},
+                            {"wall_s", strategy.wall_seconds},
                             {"stops", stops},
                             {"curve", curve}};
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "nascent/core/error.h"
@@ -143,7 +144,54 @@ SearchSpace make_nasbench201_space(const Nasbench201SpaceOptions& options) {
   space.set_notation(
       {[](const Architecture& architecture) { return nasbench201_arch_str(architecture); },
        [operations](std::string_view text) { return CellStringReader(text, operations).read(); }});
+  space.set_feature_encoding(nasbench201_path_encoding(operations));
   return space;
+}
+
+FeatureEncoding nasbench201_path_encoding(const std::vector<std::string>& operations) {
+  // Every route from the input (node 0) to the output (node 3), as indices of edges in
+  // nasbench201_edges() order: 0->3; 0->1->3; 0->2->3; 0->1->2->3.
+  static const std::vector<std::vector<size_t>> routes = {{3}, {0, 4}, {1, 5}, {0, 2, 5}};
+  std::vector<std::string> names;
+  for (const auto& edge : nasbench201_edges()) names.push_back(edge.decision_name());
+
+  // Operations that carry data, numbered from 0; "none" cuts a route.
+  std::vector<std::string> carrying;
+  for (const auto& operation : operations) {
+    if (operation != "none") carrying.push_back(operation);
+  }
+  const auto count = static_cast<int64_t>(carrying.size());
+  // Sequences of length 1, 2 and 3 over the carrying operations, one feature each.
+  const int64_t size = count + count * count + count * count * count;
+
+  FeatureEncoding encoding;
+  encoding.name = "path";
+  encoding.size = size;
+  encoding.encode = [names, carrying, count, size](const Architecture& architecture) {
+    std::vector<double> features(static_cast<size_t>(size), 0.0);
+    for (const auto& route : routes) {
+      int64_t index = 0;
+      bool open = true;
+      for (size_t edge : route) {
+        const std::string& operation = architecture.get(names[edge]);
+        const auto found = std::find(carrying.begin(), carrying.end(), operation);
+        if (found == carrying.end()) {
+          open = false;
+          break;
+        }
+        index = index * count + (found - carrying.begin());
+      }
+      if (!open) continue;
+      // Offset of the block of sequences of this length.
+      int64_t offset = 0;
+      for (size_t length = 1; length < route.size(); ++length) {
+        offset += static_cast<int64_t>(std::pow(count, length));
+      }
+      features[static_cast<size_t>(offset + index)] = 1.0;
+    }
+    return features;
+  };
+  return encoding;
 }
 
 std::string nasbench201_arch_str(const Architecture& architecture) {

@@ -42,7 +42,7 @@ BayesianOptimization::BayesianOptimization(const SearchSpace& space, uint64_t se
     : space_(space),
       rng_(seed),
       options_(options),
-      encoder_(std::make_unique<internal::ArchitectureEncoder>(space)),
+      encoder_(std::make_unique<internal::ArchitectureEncoder>(space, options.use_features)),
       seen_(std::make_unique<internal::SeenArchitectures>(space, options.enumeration_limit)),
       model_(kLengthScales, kNoiseRatios) {}
 
@@ -84,7 +84,7 @@ void BayesianOptimization::tell(const Architecture& architecture, const Observat
 
   // Codes and distances now, so that ask() pays only for what changed.
   const std::vector<double> codes = encoder_->encode(architecture);
-  const auto width = static_cast<size_t>(encoder_->decision_count());
+  const auto width = static_cast<size_t>(encoder_->width());
   std::vector<double> distances(observations_.size());
   for (size_t i = 0; i < observations_.size(); ++i) {
     distances[i] = encoder_->distance(codes.data(), codes_.data() + i * width);
@@ -152,7 +152,7 @@ std::vector<double> BayesianOptimization::acquisition_values(
     best_objective = std::max(best_objective, objective);
   }
 
-  const auto width = static_cast<size_t>(encoder_->decision_count());
+  const auto width = static_cast<size_t>(encoder_->width());
   std::vector<double> distances(observations_.size());
   std::vector<double> values;
   values.reserve(candidates.size());

@@ -23,11 +23,12 @@ constexpr double kNoObjective = -std::numeric_limits<double>::infinity();
 }  // namespace
 
 LocalSearch::LocalSearch(const SearchSpace& space, uint64_t seed, bool first_improvement,
-                         int64_t enumeration_limit)
+                         int64_t enumeration_limit, int64_t initial_random)
     : space_(space),
       rng_(seed),
       first_improvement_(first_improvement),
-      seen_(std::make_unique<internal::SeenArchitectures>(space, enumeration_limit)) {}
+      seen_(std::make_unique<internal::SeenArchitectures>(space, enumeration_limit)),
+      initial_random_(std::max<int64_t>(1, initial_random)) {}
 
 LocalSearch::~LocalSearch() = default;
 
@@ -68,25 +69,47 @@ void LocalSearch::judge(const Architecture& neighbour, double objective) {
   }
 }
 
+bool LocalSearch::move_to_best_known() {
+  const std::pair<Architecture, double>* best = nullptr;
+  uint64_t best_key = 0;
+  for (const auto& [key, entry] : known_) {
+    if (entry.second == kNoObjective) continue;
+    // Ties go to the smaller key so the choice does not depend on the map's order.
+    if (!best || entry.second > best->second || (entry.second == best->second && key < best_key)) {
+      best = &entry;
+      best_key = key;
+    }
+  }
+  if (!best) return false;
+  move_to(best->first, best->second);
+  return true;
+}
+
 std::optional<Architecture> LocalSearch::propose_start() {
   // A resumed study starts from the best architecture of its history instead of from scratch.
   if (!started_) {
     started_ = true;
-    const std::pair<Architecture, double>* best = nullptr;
-    uint64_t best_key = 0;
-    for (const auto& [key, entry] : known_) {
-      if (entry.second == kNoObjective) continue;
-      // Ties go to the smaller key so the choice does not depend on the map's order.
-      if (!best || entry.second > best->second ||
-          (entry.second == best->second && key < best_key)) {
-        best = &entry;
-        best_key = key;
-      }
-    }
-    if (best) {
-      move_to(best->first, best->second);
+    if (move_to_best_known()) {
+      initial_proposed_ = initial_random_;
+      initial_done_ = true;
       return std::nullopt;
     }
+  }
+
+  // The first climb starts from the best of a few random architectures, as NASLib's local
+  // search does (White et al., "Local Search is State of the Art for NAS Benchmarks", 2020):
+  // propose them all, then climb from the best.
+  if (initial_proposed_ < initial_random_) {
+    if (auto sample = seen_->sample_unseen(rng_, kStartAttempts)) {
+      ++initial_proposed_;
+      seen_->insert(seen_->key(*sample));
+      return sample;
+    }
+    initial_proposed_ = initial_random_;
+  }
+  if (!initial_done_) {
+    initial_done_ = true;
+    if (move_to_best_known()) return std::nullopt;
   }
 
   auto start = seen_->sample_unseen(rng_, kStartAttempts);

@@ -82,6 +82,10 @@ void StrategyOptions::validate() const {
     throw Error(fmt::format("strategy.ucb_beta: expected a number >= 0, found {}", ucb_beta));
   }
 
+  if (encoding != "decisions" && encoding != "features") {
+    throw Error(
+        fmt::format("strategy.encoding: expected decisions or features, found '{}'", encoding));
+  }
   if (controller != "factorised" && controller != "lstm") {
     throw Error(
         fmt::format("strategy.controller: expected factorised or lstm, found '{}'", controller));
@@ -159,7 +163,7 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
   }
   if (options.name == "local") {
     return std::make_unique<LocalSearch>(space, seed, options.first_improvement,
-                                         options.enumeration_limit);
+                                         options.enumeration_limit, options.initial_random);
   }
   if (options.name == "reinforce" && options.controller == "lstm") {
     if (!lstm_controller_maker()) {
@@ -201,6 +205,7 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
                          ? BayesianOptimizationOptions::Acquisition::kUpperConfidenceBound
                          : BayesianOptimizationOptions::Acquisition::kExpectedImprovement;
     bo.ucb_beta = options.ucb_beta;
+    bo.use_features = options.encoding == "features";
     bo.enumeration_limit = options.enumeration_limit;
     return std::make_unique<BayesianOptimization>(space, seed, bo);
   }

@@ -315,6 +315,27 @@ TEST(ExperimentConfig, MultiFidelityStrategiesGetAnEpochLadderEndingAtTrainEpoch
                "train.epochs=9], found 12");
 }
 
+TEST(ExperimentConfig, StrategySpecsReadTheKeysOfTheStrategySection) {
+  const StrategyOptions lstm = parse_strategy_spec("reinforce:controller=lstm:hidden_size=16");
+  EXPECT_EQ(lstm.name, "reinforce");
+  EXPECT_EQ(lstm.controller, "lstm");
+  EXPECT_EQ(lstm.hidden_size, 16);
+  EXPECT_EQ(parse_strategy_spec("bo").name, "bo");
+  EXPECT_EQ(parse_strategy_spec("bo:encoding=features").encoding, "features");
+
+  try {
+    parse_strategy_spec("bo:candidates=many");
+    FAIL() << "expected an error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key_path(), "strategy.candidates");
+    EXPECT_NE(std::string(error.what()).find("strategy 'bo:candidates=many'"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(parse_strategy_spec("bo:candidates"), ConfigError);
+  EXPECT_THROW(parse_strategy_spec("bo:colour=red"), ConfigError);
+  EXPECT_THROW(parse_strategy_spec("reinforce:controller=gru"), ConfigError);
+}
+
 TEST(ExperimentConfig, BadStrategyOptionNamesItsLine) {
   const ConfigError error = config_error(std::string(kMinimal) +
                                          "strategy:\n"            // 5

@@ -79,6 +79,37 @@ TEST(Nasbench201Space, SampledArchitecturesAreValidAndRoundTrip) {
   }
 }
 
+TEST(Nasbench201Space, PathEncodingMarksTheOperationSequencesFromInputToOutput) {
+  const SearchSpace space = make_nasbench201_space();
+  const FeatureEncoding& encoding = space.feature_encoding();
+  ASSERT_TRUE(static_cast<bool>(encoding.encode));
+  EXPECT_EQ(encoding.name, "path");
+  EXPECT_EQ(encoding.size, 4 + 16 + 64);  // sequences of 1, 2, 3 of the 4 carrying operations
+
+  // Carrying operations are numbered skip_connect 0, nor_conv_1x1 1, nor_conv_3x3 2,
+  // avg_pool_3x3 3; a sequence of length L is a base-4 number after the shorter blocks.
+  const auto ones = [&](const std::string& arch_str) {
+    const std::vector<double> features = encoding.encode(space.parse(arch_str));
+    EXPECT_EQ(static_cast<int64_t>(features.size()), encoding.size);
+    std::vector<int64_t> set;
+    for (size_t i = 0; i < features.size(); ++i) {
+      if (features[i] != 0.0) set.push_back(static_cast<int64_t>(i));
+    }
+    return set;
+  };
+  // Every edge a skip: the routes 0-3, 0-1-3 and 0-2-3, 0-1-2-3 give (s), (s,s), (s,s,s).
+  EXPECT_EQ(ones("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|"
+                 "skip_connect~2|"),
+            (std::vector<int64_t>{0, 4, 20}));
+  // Only 0->1 (conv3x3) and 1->3 (pool) carry data to the output: one route, (c3, pool).
+  EXPECT_EQ(ones("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|avg_pool_3x3~1|none~2|"),
+            (std::vector<int64_t>{4 + 2 * 4 + 3}));
+  // Edges no data reaches the output through do not change the encoding.
+  EXPECT_EQ(ones("|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|none~2|"),
+            ones("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|avg_pool_3x3~1|none~2|"));
+  EXPECT_TRUE(ones("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|").empty());
+}
+
 TEST(Nasbench201Space, ParseErrorsSayWhatWasExpectedWhereAndWhatWasFound) {
   const SearchSpace space = make_nasbench201_space();
   const auto parse_error = [&](const std::string& text) {

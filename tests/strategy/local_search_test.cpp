@@ -37,7 +37,7 @@ TEST(LocalSearch, FindsTheOptimumOfAnEasyLandscape) {
     // whole neighbourhoods 90 (at most 120). The bounds leave room for other random streams.
     const int64_t bound = first_improvement ? 100 : 200;
     for (uint64_t seed = 0; seed < 10; ++seed) {
-      LocalSearch search(space, seed, first_improvement, 100000);
+      LocalSearch search(space, seed, first_improvement, 100000, /*initial_random=*/1);
       EXPECT_EQ(search.name(), "local");
       const auto run = run_search(search, easy_objective, bound, 1.0);
       EXPECT_TRUE(run.queries_to_target.has_value())
@@ -85,6 +85,31 @@ TEST(LocalSearch, RestartsWhenNoNeighbourIsBetter) {
     EXPECT_FALSE(search.current().has_value());
     EXPECT_FALSE(proposed.contains(restart->to_string())) << restart->to_string();
   }
+}
+
+TEST(LocalSearch, TheFirstClimbStartsFromTheBestOfTheInitialRandomArchitectures) {
+  const SearchSpace space = flat_space(6, 5);
+  LocalSearch search(space, /*seed=*/9, /*first_improvement=*/true, 100000, /*initial_random=*/8);
+  std::optional<Architecture> best;
+  double best_objective = -1.0;
+  std::set<std::string> initial;
+  for (int i = 0; i < 8; ++i) {
+    const auto proposal = search.ask();
+    ASSERT_TRUE(proposal.has_value());
+    EXPECT_FALSE(search.current().has_value()) << "proposal " << i << " is not a random start";
+    EXPECT_TRUE(initial.insert(proposal->to_string()).second);
+    const double objective = matching_fraction(*proposal, 5);
+    if (objective > best_objective) {
+      best_objective = objective;
+      best = *proposal;
+    }
+    search.tell(*proposal, complete(objective));
+  }
+  const auto next = search.ask();
+  ASSERT_TRUE(next.has_value());
+  ASSERT_TRUE(search.current().has_value());
+  EXPECT_EQ(search.current()->to_string(), best->to_string());
+  EXPECT_EQ(distance(*next, *best), 1);
 }
 
 TEST(LocalSearch, SameSeedGivesTheSameSequence) {

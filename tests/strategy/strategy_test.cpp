@@ -262,6 +262,20 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
                                                         "bo", "sh", "hyperband", "bohb"}));
 }
 
+TEST(Strategies, TheLstmControllerNeedsTheLibTorchPart) {
+  // This test binary links only the torch-free library, which never registers the controller.
+  const SearchSpace space = small_space();
+  StrategyOptions options;
+  options.name = "reinforce";
+  options.controller = "lstm";
+  EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
+            "strategy.controller: lstm needs the LibTorch part of nascent; expected "
+            "nascent::register_torch_strategies() to have been called, found no LSTM controller");
+  options.controller = "gru";
+  EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
+            "strategy.controller: expected factorised or lstm, found 'gru'");
+}
+
 TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
   const SearchSpace space = small_space();
   StrategyOptions options;

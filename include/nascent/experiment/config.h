@@ -76,6 +76,11 @@ std::string describe_train_options(const TrainOptions& options);
 /// training, seed). A study refuses to resume under a config with a different fingerprint.
 std::string search_fingerprint(const ExperimentConfig& config);
 
+/// Strategy options from a compact spec, "NAME" or "NAME:KEY=VALUE:KEY=VALUE" with the keys of
+/// the config's strategy section ("reinforce:controller=lstm", "bo:candidates=500"). Throws
+/// nascent::ConfigError naming the spec and the key.
+StrategyOptions parse_strategy_spec(const std::string& spec);
+
 /// Reads and validates an experiment file. Throws nascent::ConfigError with the file, line,
 /// key path, what was expected and what was found (and "did you mean" for unknown keys).
 ExperimentConfig load_experiment_config(const std::string& path);

@@ -121,6 +121,9 @@ struct TabularStrategyResult {
   double mean_queries = 0.0;
   /// Mean of the runs' curves; NaN at times when some run had no incumbent yet.
   std::vector<double> curve;
+  /// Wall-clock seconds of all its runs: the strategy's own cost, since the table answers at
+  /// once.
+  double wall_seconds = 0.0;
 };
 
 /// The outcome of a comparison.
@@ -157,6 +160,7 @@ TabularBenchmarkResult run_tabular_benchmark(const Nasbench201Table& table,
 
 /// One object per strategy, keyed by label, in the order run:
 /// `{"random": {"mean": .., "std": .., "runs": .., "queries": .., "runs_with_result": ..,
+/// "wall_s": ..,
 /// "stops": {"budget": n, ...}, "curve": [{"seconds": .., "test_acc_200": ..}, ...]}}`.
 /// `queries` is the mean number of distinct architectures charged per run; NaN is null.
 nlohmann::ordered_json tabular_benchmark_json(const TabularBenchmarkResult& result);

@@ -50,6 +50,13 @@ struct Nasbench201SpaceOptions {
 /// nascent::Error naming the operation when the options list an unknown or repeated one.
 SearchSpace make_nasbench201_space(const Nasbench201SpaceOptions& options = {});
 
+/// The path encoding of BANANAS (White, Neiswanger and Savani, AAAI 2021) for the cell: one
+/// binary feature per sequence of 1 to 3 data-carrying operations (all but `none`), set when
+/// some route from the input to the output passes through exactly those operations. Two cells
+/// that differ only in edges no data flows through encode alike. make_nasbench201_space()
+/// gives its space this encoding.
+FeatureEncoding nasbench201_path_encoding(const std::vector<std::string>& operations);
+
 /// The benchmark's cell string: for nodes 1, 2 and 3, the operations of the edges entering the
 /// node, each written `op~<source node>`, between bars; nodes joined by '+':
 ///

@@ -84,6 +84,17 @@ struct Notation {
   std::function<Architecture(std::string_view)> parse;
 };
 
+/// A family's own feature vector of its architectures for model-based strategies, such as the
+/// path encoding of cell spaces (White, Neiswanger and Savani, BANANAS, AAAI 2021): features
+/// that describe what an architecture computes better than its raw decisions do.
+struct FeatureEncoding {
+  /// A short name ("path").
+  std::string name;
+  /// The number of features; encode() returns exactly this many.
+  int64_t size = 0;
+  std::function<std::vector<double>(const Architecture&)> encode;
+};
+
 /// A search space: decisions in order. A decision's conditions may refer only to decisions
 /// that come before it, so an architecture is always resolved front to back.
 class SearchSpace {
@@ -123,6 +134,12 @@ class SearchSpace {
   /// Gives the space its own canonical text (see Notation).
   void set_notation(Notation notation) { notation_ = std::move(notation); }
 
+  /// Gives the space a feature encoding for model-based strategies (see FeatureEncoding).
+  void set_feature_encoding(FeatureEncoding encoding) { feature_encoding_ = std::move(encoding); }
+
+  /// The family's feature encoding; its `encode` is empty when the space has none.
+  const FeatureEncoding& feature_encoding() const { return feature_encoding_; }
+
   /// The canonical string of an architecture of this space: the family's notation if it has
   /// one, Architecture::to_string() otherwise. Stored in studies and printed to users.
   std::string format(const Architecture& architecture) const;
@@ -143,6 +160,7 @@ class SearchSpace {
   std::string family_ = "custom";
   std::vector<Decision> decisions_;
   Notation notation_;
+  FeatureEncoding feature_encoding_;
 };
 
 }  // namespace nascent

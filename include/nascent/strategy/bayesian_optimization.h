@@ -26,6 +26,9 @@ struct BayesianOptimizationOptions {
   int64_t parents = 10;
   Acquisition acquisition = Acquisition::kExpectedImprovement;
   double ucb_beta = 2.0;
+  /// Model the space's feature encoding (the path encoding of cell spaces) when it has one,
+  /// instead of the decisions.
+  bool use_features = false;
   int64_t enumeration_limit = 100000;
 };
 
@@ -38,8 +41,9 @@ struct BayesianOptimizationOptions {
 /// 1. Propose `initial_random` random architectures.
 /// 2. Fit the GP to the complete results: an exponential kernel on the distance between
 ///    architectures (ArchitectureEncoder: Hamming distance of one-hot encodings for categorical
-///    decisions, position in the range for numeric ones), hyperparameters by marginal
-///    likelihood over a grid.
+///    decisions, position in the range for numeric ones; or, for a space with a feature
+///    encoding such as the path encoding of NAS-Bench-201 cells, the Hamming distance of those
+///    features), hyperparameters by marginal likelihood over a grid.
 /// 3. Build a pool of `candidates` unseen architectures: four fifths are one or two mutations
 ///    of one of the `parents` best architectures, one fifth uniform samples.
 /// 4. Propose the candidate with the highest expected improvement over the best result (or

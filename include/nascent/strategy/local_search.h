@@ -28,8 +28,10 @@ class SeenArchitectures;
 /// proposed again.
 class LocalSearch : public Strategy {
  public:
+  /// The first climb starts from the best of `initial_random` random architectures (1: from a
+  /// single random one).
   LocalSearch(const SearchSpace& space, uint64_t seed, bool first_improvement,
-              int64_t enumeration_limit);
+              int64_t enumeration_limit, int64_t initial_random = 1);
   ~LocalSearch() override;
 
   std::string name() const override { return "local"; }
@@ -57,6 +59,9 @@ class LocalSearch : public Strategy {
   /// The next starting point to propose, or nullopt if the space is exhausted.
   std::optional<Architecture> propose_start();
 
+  /// Makes the best known result the current architecture; false when none has an objective.
+  bool move_to_best_known();
+
   const SearchSpace& space_;
   Rng rng_;
   bool first_improvement_;
@@ -77,6 +82,9 @@ class LocalSearch : public Strategy {
   /// A proposed starting point, until its result is told.
   std::optional<Architecture> start_;
   bool started_ = false;
+  int64_t initial_random_ = 1;
+  int64_t initial_proposed_ = 0;
+  bool initial_done_ = false;
   int64_t local_optima_ = 0;
 };
 

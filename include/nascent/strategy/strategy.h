@@ -87,7 +87,8 @@ struct StrategyOptions {
   /// REINFORCE: weight of the policy's entropy in the objective (exploration), >= 0.
   double entropy_weight = 0.05;
 
-  /// BO: random architectures (complete results) before the first model.
+  /// BO: random architectures (complete results) before the first model. Local search: the
+  /// first climb starts from the best of this many random architectures.
   int64_t initial_random = 10;
   /// BO: candidates scored by the acquisition function per proposal.
   int64_t candidates = 100;
@@ -97,6 +98,9 @@ struct StrategyOptions {
   std::string acquisition = "ei";
   /// BO with "ucb": weight of the predicted standard deviation, >= 0.
   double ucb_beta = 2.0;
+  /// BO: what the surrogate models, "decisions" or "features" (the space's feature encoding,
+  /// such as the path encoding of NAS-Bench-201 cells; the decisions for a space without one).
+  std::string encoding = "decisions";
 
   /// REINFORCE: "factorised" (one softmax per decision) or "lstm" (an LSTM controller that
   /// conditions each decision on the earlier ones, as in ENAS).
@@ -104,7 +108,7 @@ struct StrategyOptions {
   /// REINFORCE with the LSTM controller: units of its hidden state, >= 1.
   int64_t hidden_size = 32;
   /// REINFORCE with the LSTM controller: Adam's step size for the controller's weights, > 0.
-  double controller_learning_rate = 0.01;
+  double controller_learning_rate = 0.03;
 
   /// Successive halving, Hyperband, BOHB in a training search: the lowest fidelity, in epochs;
   /// the ladder runs from train.epochs down by factors of eta to this (see fidelity_ladder()).

@@ -118,7 +118,8 @@ std::optional<int64_t> DecisionValues::index_of(int64_t decision, const std::str
   return nearest;
 }
 
-ArchitectureEncoder::ArchitectureEncoder(const SearchSpace& space) : space_(space) {
+ArchitectureEncoder::ArchitectureEncoder(const SearchSpace& space, bool use_features)
+    : space_(space), features_(use_features && static_cast<bool>(space.feature_encoding().encode)) {
   for (const auto& decision : space_.decisions()) {
     decision_index_.emplace(decision.name, kinds_.size());
     kinds_.push_back(decision.kind);
@@ -131,6 +132,7 @@ ArchitectureEncoder::ArchitectureEncoder(const SearchSpace& space) : space_(spac
 }
 
 std::vector<double> ArchitectureEncoder::encode(const Architecture& architecture) const {
+  if (features_) return space_.feature_encoding().encode(architecture);
   std::vector<double> codes(kinds_.size(), kInactive);
   for (const auto& [name, value] : architecture.values()) {
     const auto found = decision_index_.find(name);
@@ -148,6 +150,12 @@ std::vector<double> ArchitectureEncoder::encode(const Architecture& architecture
 }
 
 double ArchitectureEncoder::distance(const double* a, const double* b) const {
+  if (features_) {
+    const int64_t size = width();
+    double total = 0.0;
+    for (int64_t i = 0; i < size; ++i) total += std::abs(a[i] - b[i]);
+    return size == 0 ? 0.0 : total / static_cast<double>(size);
+  }
   double total = 0.0;
   for (size_t i = 0; i < kinds_.size(); ++i) {
     if (a[i] == b[i]) continue;

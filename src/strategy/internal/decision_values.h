@@ -49,11 +49,20 @@ class ArchitectureEncoder {
  public:
   static constexpr double kInactive = -1.0;
 
-  explicit ArchitectureEncoder(const SearchSpace& space);
+  /// With `use_features` and a space that has a feature encoding, the codes are those features
+  /// and the distance the mean absolute difference between them (for binary features, the
+  /// Hamming distance divided by their number).
+  ArchitectureEncoder(const SearchSpace& space, bool use_features);
 
-  int64_t decision_count() const { return static_cast<int64_t>(kinds_.size()); }
+  /// The number of codes of an architecture.
+  int64_t width() const {
+    return features_ ? space_.feature_encoding().size : static_cast<int64_t>(kinds_.size());
+  }
 
-  /// One code per decision of the space, in the space's order.
+  /// True when the codes are the space's features.
+  bool uses_features() const { return features_; }
+
+  /// One code per decision of the space, in the space's order, or the space's features.
   std::vector<double> encode(const Architecture& architecture) const;
 
   /// The mean over decisions of: 0 for equal codes; 1 for two different categorical choices;
@@ -65,6 +74,7 @@ class ArchitectureEncoder {
 
  private:
   const SearchSpace& space_;
+  bool features_ = false;
   std::unordered_map<std::string, size_t> decision_index_;
   std::vector<DecisionKind> kinds_;
   std::vector<std::unordered_map<std::string, int64_t>> choice_index_;
