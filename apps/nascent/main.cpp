@@ -18,6 +18,7 @@
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
 #include "nascent/experiment/tabular_benchmark.h"
+#include "nascent/experiment/worker.h"
 #include "nascent/train/runtime.h"
 
 namespace {
@@ -242,6 +243,60 @@ int run_bench_nasbench201_command(const std::string& table_path,
   return 0;
 }
 
+int run_create_study_command(const std::string& config_path,
+                             const nascent::CreateStudyOptions& options,
+                             const std::optional<int64_t>& max_trials,
+                             const std::optional<double>& time_limit_min,
+                             const std::optional<int64_t>& seed) {
+  nascent::ExperimentConfig config = nascent::load_experiment_config(config_path);
+  if (max_trials) config.budget.max_trials = *max_trials;
+  if (time_limit_min) config.budget.time_limit_min = *time_limit_min;
+  if (seed) config.seed = static_cast<uint64_t>(*seed);
+
+  const nlohmann::json result = nascent::create_study(config, options);
+  std::cout << fmt::format(
+      "study '{}' {} in {}: strategy {}, budget {} trials / {} minutes (0 = no limit); start "
+      "workers with: nascent worker --storage URL --study {}\n",
+      options.study, result["created"].get<bool>() ? "created" : "already exists, unchanged,",
+      result["storage"].get<std::string>(), config.strategy.name, config.budget.max_trials,
+      config.budget.time_limit_min, options.study);
+  return 0;
+}
+
+int run_worker_command(nascent::WorkerOptions options, int64_t threads) {
+  nascent::set_torch_threads(threads);
+  options.evaluator_factory = [](const nascent::ExperimentConfig& config) {
+    return nascent::make_study_evaluator(config);
+  };
+
+  ProgressBar progress;
+  nascent::WorkerEvents events;
+  events.on_info = [&](const std::string& line) {
+    progress.clear();
+    spdlog::info("{}", line);
+  };
+  events.on_warning = [&](const std::string& line) {
+    progress.clear();
+    spdlog::warn("{}", line);
+  };
+  events.on_trial = [&](const nascent::TrialRecord& trial, const std::string& description) {
+    progress.clear();
+    const std::string accuracy = std::isnan(trial.validation_accuracy)
+                                     ? std::string("-")
+                                     : fmt::format("{:.2f}%", trial.validation_accuracy * 100);
+    spdlog::info("trial {:>3} {:<8} val {:>7} params {:>9} {:>6.1f}s  {}", trial.id,
+                 nascent::to_string(trial.state), accuracy, format_count(trial.params),
+                 trial.train_seconds, description);
+    if (!trial.error.empty()) spdlog::warn("trial {}: {}", trial.id, trial.error);
+  };
+
+  const nascent::WorkerSummary summary = nascent::run_worker(options, events);
+  std::cout << fmt::format(
+      "worker finished ({}): {} trials stored by this worker, {} results discarded\n",
+      summary.stop_reason, summary.trials_finished, summary.results_discarded);
+  return 0;
+}
+
 }  // namespace
 
 /// First Ctrl-C or SIGTERM: finish the current step, record the trial as interrupted, exit.
@@ -299,6 +354,64 @@ int main(int argc, char** argv) {
   evaluate->add_option("--threads", evaluate_threads, "LibTorch threads")
       ->check(CLI::Range(int64_t{1}, int64_t{256}, "an integer in [1, 256]"));
 
+  std::string create_config_path;
+  nascent::CreateStudyOptions create_options;
+  std::optional<int64_t> create_max_trials;
+  std::optional<double> create_time_limit_min;
+  std::optional<int64_t> create_seed;
+  auto* create_study = app.add_subcommand(
+      "create-study", "Create a study in a shared store (SQLite file or PostgreSQL) for workers");
+  create_study->add_option("config", create_config_path, "Experiment file (YAML)")->required();
+  create_study
+      ->add_option("--storage", create_options.storage_url,
+                   "sqlite:///path/study.db or postgresql://user@host:port/database")
+      ->required();
+  create_study->add_option("--study", create_options.study, "Study name in the store")->required();
+  create_study->add_option("--max-trials", create_max_trials, "Override budget.max_trials")
+      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  create_study
+      ->add_option("--time-limit-min", create_time_limit_min,
+                   "Override budget.time_limit_min (counted from the first worker)")
+      ->check(CLI::Range(0.0, 1e9, "a number >= 0"));
+  create_study->add_option("--seed", create_seed, "Override seed")
+      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  create_study
+      ->add_option("--heartbeat-timeout-s", create_options.heartbeat_timeout_s,
+                   "Re-queue a running trial after this long without a heartbeat")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 1e9, "seconds > 0"));
+  create_study
+      ->add_option("--max-attempts", create_options.max_attempts,
+                   "Claims of a trial before a lost worker marks it failed")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+  create_study->add_option("--table", create_options.table_path,
+                           "Look architectures up in this NAS-Bench-201 CSV instead of training");
+  create_study
+      ->add_option("--table-trial-s", create_options.table_trial_s,
+                   "With --table: seconds each lookup takes, standing in for training")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9, "seconds >= 0"));
+
+  nascent::WorkerOptions worker_options;
+  int64_t worker_threads = 2;
+  auto* worker = app.add_subcommand(
+      "worker", "Join a study in a shared store and run its trials until its budget is spent");
+  worker
+      ->add_option("--storage", worker_options.storage_url,
+                   "sqlite:///path/study.db or postgresql://user@host:port/database")
+      ->required();
+  worker->add_option("--study", worker_options.study, "Study name in the store")->required();
+  worker->add_option("--name", worker_options.name, "Worker name in the store (default host:pid)");
+  worker
+      ->add_option("--poll-s", worker_options.poll_interval_s,
+                   "Pause between looks while the remaining trials run elsewhere")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0, "seconds in (0, 3600]"));
+  worker->add_option("--threads", worker_threads, "LibTorch threads")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{256}, "an integer in [1, 256]"));
+
   std::string bench_table;
   std::vector<std::string> bench_strategies = {"random", "evolution"};
   std::string bench_json;
@@ -334,11 +447,13 @@ int main(int argc, char** argv) {
     return app.exit(version);
   } catch (const CLI::RequiredError& error) {
     // "nascent bogus" reaches here as a missing subcommand; name the word instead.
-    const std::vector<std::string> commands = {"search", "status", "evaluate", "bench"};
+    const std::vector<std::string> commands = {"search", "status",       "evaluate",
+                                               "bench",  "create-study", "worker"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
       std::cerr << "nascent: error: unknown command '" << argv[1]
-                << "'; expected search, status, evaluate or bench (see nascent --help)\n";
+                << "'; expected search, status, evaluate, bench, create-study or worker (see "
+                   "nascent --help)\n";
       return 2;
     }
     std::cerr << "nascent: error: " << error.what() << " (see nascent --help)\n";
@@ -358,6 +473,11 @@ int main(int argc, char** argv) {
     }
     if (*status) return run_status_command(status_dir, status_json);
     if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
+    if (*create_study) {
+      return run_create_study_command(create_config_path, create_options, create_max_trials,
+                                      create_time_limit_min, create_seed);
+    }
+    if (*worker) return run_worker_command(worker_options, worker_threads);
     if (*nasbench201) {
       for (const auto& name : bench_strategies) bench_options.add_strategy(name);
       return run_bench_nasbench201_command(bench_table, bench_options, bench_json, bench_curve_csv);

@@ -585,6 +585,25 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   return summary;
 }
 
+std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config) {
+  // The evaluator keeps references to the data, so the data lives as long as the evaluator.
+  struct EvaluatorWithData : Evaluator {
+    explicit EvaluatorWithData(const ExperimentConfig& config)
+        : data(load_study_data(config)),
+          evaluator(make_training_evaluator(data.search_train, data.validation, config.train,
+                                            config.cost_limits, config.network)) {}
+    ArchitectureCheck check(const Architecture& architecture) const override {
+      return evaluator->check(architecture);
+    }
+    Evaluation evaluate(const Architecture& architecture, const TrialContext& context) override {
+      return evaluator->evaluate(architecture, context);
+    }
+    StudyData data;
+    std::unique_ptr<Evaluator> evaluator;
+  };
+  return std::make_unique<EvaluatorWithData>(config);
+}
+
 nlohmann::json study_status(const std::string& output_dir) {
   const std::string path = store_path(output_dir);
   if (!fs::exists(path)) {

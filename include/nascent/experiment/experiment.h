@@ -47,6 +47,10 @@ struct SearchRunOptions {
 nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
                           const SearchEvents& events = {});
 
+/// The evaluator a search of `config` trains candidates with: loads and splits the data as
+/// run_search() does, then builds the training evaluator. Workers of a shared study use it.
+std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config);
+
 /// The state of a study directory as JSON (counts by state, best trial so far, budget,
 /// elapsed time, whether the final model exists). Throws if DIR holds no study.
 nlohmann::json study_status(const std::string& output_dir);
