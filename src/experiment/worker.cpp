@@ -261,7 +261,11 @@ Claim claim_next(Store& store, const SharedStudy& study, const std::string& work
                            now);
   }
 
-  for (int64_t proposals = 0; proposals < kMaxProposalsWithoutNew; ++proposals) {
+  // A rebuilt strategy may first re-propose everything known (random search walks the same
+  // permutation again), so those proposals do not count towards exhaustion.
+  const int64_t max_proposals =
+      kMaxProposalsWithoutNew + static_cast<int64_t>(finished.size() + pending.size());
+  for (int64_t proposals = 0; proposals < max_proposals; ++proposals) {
     if (space_size && static_cast<int64_t>(finished.size() + pending.size()) >= *space_size) {
       break;
     }
@@ -269,13 +273,10 @@ Claim claim_next(Store& store, const SharedStudy& study, const std::string& work
     if (!proposal) break;
     const std::string hash = proposal->hash_hex();
 
-    // Known results are told again, as a single search answers duplicates from its cache;
-    // architectures running elsewhere are skipped (strategies accept an untold proposal).
-    if (const auto known = finished.find(hash); known != finished.end()) {
-      strategy->tell(*proposal, known->second);
-      continue;
-    }
-    if (pending.count(hash)) continue;
+    // Finished architectures were told in the replay; telling them again here would count a
+    // result twice (evolution's population would fill with copies of old trials). Running ones
+    // have no result yet. Either is skipped; strategies accept a proposal never told.
+    if (finished.count(hash) || pending.count(hash)) continue;
 
     const ArchitectureCheck check = study.evaluator->check(*proposal);
     if (!check.valid) {
