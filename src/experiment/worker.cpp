@@ -302,12 +302,12 @@ Claim claim_next(Store& store, const SharedStudy& study, const std::string& work
   return claim;
 }
 
-/// Sends heartbeats for one claimed trial from a thread of its own, on a connection of its
-/// own, until destroyed.
+/// Sends heartbeats for one claimed trial from a thread of its own until destroyed. `store` is
+/// a connection of its own, used by no other thread meanwhile.
 class HeartbeatThread {
  public:
-  HeartbeatThread(const WorkerOptions& options, const TrialRecord& trial, double interval_s)
-      : store_(Store::open(options.storage_url, options.study, StudyOpenMode::kExisting)),
+  HeartbeatThread(Store& store, const TrialRecord& trial, double interval_s)
+      : store_(store),
         trial_id_(trial.id),
         attempt_(trial.attempt),
         interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -351,7 +351,7 @@ class HeartbeatThread {
     }
   }
 
-  Store store_;
+  Store& store_;
   int64_t trial_id_;
   int64_t attempt_;
   std::chrono::steady_clock::duration interval_;
@@ -365,8 +365,8 @@ class HeartbeatThread {
 
 /// Evaluates a claimed trial while heartbeats go out, and stores its result if the claim holds.
 /// Returns the stored record, or nullopt when the result was discarded.
-std::optional<TrialRecord> run_claimed_trial(Store& store, SharedStudy& study,
-                                             const WorkerOptions& options, Claim& claim,
+std::optional<TrialRecord> run_claimed_trial(Store& store, Store& heartbeat_store,
+                                             SharedStudy& study, Claim& claim,
                                              const WorkerEvents& events) {
   TrialRecord record = claim.trial;
   const Architecture& architecture = *claim.architecture;
@@ -379,7 +379,7 @@ std::optional<TrialRecord> run_claimed_trial(Store& store, SharedStudy& study,
   Evaluation evaluation;
   const auto start = std::chrono::steady_clock::now();
   {
-    const HeartbeatThread heartbeat(options, record, study.heartbeat_timeout_s / 4.0);
+    const HeartbeatThread heartbeat(heartbeat_store, record, study.heartbeat_timeout_s / 4.0);
     try {
       evaluation = study.evaluator->evaluate(architecture, context);
     } catch (const std::exception& error) {
@@ -503,6 +503,9 @@ WorkerSummary run_worker(const WorkerOptions& options, const WorkerEvents& event
     throw Error(fmt::format("--poll-s: expected seconds > 0, found {}", options.poll_interval_s));
   }
   Store store = Store::open(options.storage_url, options.study, StudyOpenMode::kExisting);
+  // Heartbeats go out from another thread while this one may write epochs, so on a second
+  // connection (neither SQLite nor libpq connections may be shared between threads).
+  Store heartbeat_store = Store::open(options.storage_url, options.study, StudyOpenMode::kExisting);
   SharedStudy study = load_shared_study(store, options);
   const std::string worker = options.name.empty() ? default_worker_name() : options.name;
   const auto space_size = study.config.space.count(kCountLimit);
@@ -542,7 +545,7 @@ WorkerSummary run_worker(const WorkerOptions& options, const WorkerEvents& event
       continue;
     }
 
-    const auto stored = run_claimed_trial(store, study, options, claim, events);
+    const auto stored = run_claimed_trial(store, heartbeat_store, study, claim, events);
     if (!stored) {
       ++summary.results_discarded;
       continue;

@@ -382,16 +382,17 @@ bool PostgresStore::finish_claimed_trial(const TrialRecord& record) {
 
 void PostgresStore::add_epoch(int64_t trial_id, const EpochMetrics& metrics) {
   // The trial must belong to this study; the foreign key alone would accept any study's trial.
-  const Rows rows = run(
-      connection_, description_, "add_epoch",
-      "INSERT INTO nascent_epochs (trial_id, epoch, train_loss, train_accuracy, "
-      "validation_loss, validation_accuracy, learning_rate, seconds) "
-      "SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM nascent_trials WHERE id = $1 AND study_id = $9 "
-      "ON CONFLICT (trial_id, epoch) DO NOTHING",
-      {parameter(trial_id), parameter(metrics.epoch), parameter(metrics.train_loss),
-       parameter(metrics.train_accuracy), parameter(metrics.validation_loss),
-       parameter(metrics.validation_accuracy), parameter(metrics.learning_rate),
-       parameter(metrics.seconds), parameter(study_id_)});
+  const Rows rows =
+      run(connection_, description_, "add_epoch",
+          "INSERT INTO nascent_epochs (trial_id, epoch, train_loss, train_accuracy, "
+          "validation_loss, validation_accuracy, learning_rate, seconds) "
+          "SELECT id, $2::bigint, $3::float8, $4::float8, $5::float8, $6::float8, $7::float8, "
+          "$8::float8 FROM nascent_trials WHERE id = $1 AND study_id = $9 "
+          "ON CONFLICT (trial_id, epoch) DO NOTHING",
+          {parameter(trial_id), parameter(metrics.epoch), parameter(metrics.train_loss),
+           parameter(metrics.train_accuracy), parameter(metrics.validation_loss),
+           parameter(metrics.validation_accuracy), parameter(metrics.learning_rate),
+           parameter(metrics.seconds), parameter(study_id_)});
   if (rows.changed() == 1) return;
   if (!trial(trial_id)) {
     throw StoreError(fmt::format("{}: add_epoch: expected a trial with id {}, found none",

@@ -358,7 +358,7 @@ TEST_F(StoreTest, InterruptRunningTrials) {
 TEST_F(StoreTest, CountByStateListsEveryState) {
   Store store(path_);
   auto counts = store.count_by_state();
-  ASSERT_EQ(counts.size(), 6u);
+  ASSERT_EQ(counts.size(), 7u);
   for (const auto& [state, count] : counts) EXPECT_EQ(count, 0) << to_string(state);
 
   const int64_t complete = store.begin_trial("a", "h", 1.0);
@@ -370,13 +370,14 @@ TEST_F(StoreTest, CountByStateListsEveryState) {
   store.begin_trial("d", "h", 1.0);
 
   counts = store.count_by_state();
-  ASSERT_EQ(counts.size(), 6u);
+  ASSERT_EQ(counts.size(), 7u);
   EXPECT_EQ(counts[TrialState::kRunning], 2);
   EXPECT_EQ(counts[TrialState::kComplete], 1);
   EXPECT_EQ(counts[TrialState::kPruned], 1);
   EXPECT_EQ(counts[TrialState::kFailed], 0);
   EXPECT_EQ(counts[TrialState::kInvalid], 0);
   EXPECT_EQ(counts[TrialState::kInterrupted], 0);
+  EXPECT_EQ(counts[TrialState::kQueued], 0);
 }
 
 TEST_F(StoreTest, ReopeningKeepsData) {
