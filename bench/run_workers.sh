@@ -33,7 +33,8 @@ if [[ ! -x "$nascent" ]]; then
 fi
 
 work=$(mktemp -d /tmp/nascent-bench-workers.XXXXXX)
-postgres_dir="$work/postgres"
+# A directory of its own: as root the server runs as the postgres user, who cannot enter $work.
+postgres_dir=$(mktemp -d /tmp/nascent-bench-postgres.XXXXXX)
 cleanup() {
   if [[ -d "$postgres_dir" ]]; then bash "$repo/scripts/test_postgres.sh" stop "$postgres_dir"; fi
   rm -rf "$work"

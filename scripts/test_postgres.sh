@@ -34,8 +34,12 @@ case "$action" in
   start)
     mkdir -p "$directory"
     if [[ $(id -u) -eq 0 ]]; then chown postgres: "$directory"; fi
-    "${as_server_user[@]}" "$bin_dir/initdb" -D "$directory/data" -U nascent --auth=trust \
-      -E UTF8 --locale=C.UTF-8 >"$directory/initdb.log" 2>&1
+    if ! "${as_server_user[@]}" "$bin_dir/initdb" -D "$directory/data" -U nascent --auth=trust \
+      -E UTF8 --locale=C.UTF-8 >"$directory/initdb.log" 2>&1; then
+      echo "test_postgres: initdb in $directory failed:" >&2
+      cat "$directory/initdb.log" >&2
+      exit 1
+    fi
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     # fsync off by default: the server's files live only as long as this test run. Benchmarks
     # set POSTGRES_FSYNC=on to measure a server as it would be run for real.
