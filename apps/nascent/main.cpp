@@ -179,6 +179,44 @@ int run_status_command(const std::string& output_dir, bool as_json) {
   return 0;
 }
 
+int run_shared_status_command(const std::string& storage_url, const std::string& study,
+                              bool as_json) {
+  const nlohmann::json status = nascent::shared_study_status(storage_url, study);
+  if (as_json) {
+    std::cout << status.dump(2) << "\n";
+    return 0;
+  }
+  const auto& trials = status["trials"];
+  std::cout << fmt::format("study {} in {}\n", study, status["storage"].get<std::string>());
+  std::cout << fmt::format(
+      "  trials: {} complete, {} failed, {} invalid, {} pruned, {} interrupted, {} running, {} "
+      "queued\n",
+      trials["complete"].get<int64_t>(), trials["failed"].get<int64_t>(),
+      trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
+      trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>(),
+      trials["queued"].get<int64_t>());
+  std::cout << fmt::format("  budget: {} trials / {} min; {:.0f}s since the first worker joined\n",
+                           status["max_trials"].get<int64_t>(),
+                           status["time_limit_min"].get<double>(),
+                           status["elapsed_s"].get<double>());
+  if (!status["best"].is_null()) {
+    const auto& best = status["best"];
+    std::cout << fmt::format("  best: trial {} val {} params {} (worker {})\n        {}\n",
+                             best["trial_id"].get<int64_t>(), format_accuracy(best["val_accuracy"]),
+                             format_count(best["params"].get<int64_t>()),
+                             best["worker"].get<std::string>(), best["arch"].get<std::string>());
+  }
+  for (const auto& trial : status["running"]) {
+    std::cout << fmt::format(
+        "  running: trial {} on {} (attempt {}, last heartbeat {})\n", trial["id"].get<int64_t>(),
+        trial["worker"].get<std::string>(), trial["attempt"].get<int64_t>(),
+        trial["heartbeat_age_s"].is_number()
+            ? fmt::format("{:.1f}s ago", trial["heartbeat_age_s"].get<double>())
+            : std::string("never"));
+  }
+  return 0;
+}
+
 int run_evaluate_command(const std::string& output_dir, int64_t threads) {
   nascent::set_torch_threads(threads);
   const nlohmann::json result = nascent::evaluate_study(output_dir);
@@ -343,8 +381,12 @@ int main(int argc, char** argv) {
   std::string status_dir;
   bool status_json = false;
   auto* status = app.add_subcommand("status", "Show the state of a study directory");
-  status->add_option("dir", status_dir, "Study directory")->required();
+  std::string status_storage;
+  std::string status_study;
+  status->add_option("dir", status_dir, "Study directory (or --storage and --study)");
   status->add_flag("--json", status_json, "Print the status as JSON");
+  status->add_option("--storage", status_storage, "Shared store of a study run by workers");
+  status->add_option("--study", status_study, "Study name in the shared store");
 
   std::string evaluate_dir;
   int64_t evaluate_threads = 2;
@@ -471,7 +513,21 @@ int main(int argc, char** argv) {
       return run_search_command(config_path, output_dir, max_trials, time_limit_min, final_epochs,
                                 seed);
     }
-    if (*status) return run_status_command(status_dir, status_json);
+    if (*status) {
+      if (!status_storage.empty() || !status_study.empty()) {
+        if (status_storage.empty() || status_study.empty() || !status_dir.empty()) {
+          throw nascent::Error(
+              "status: expected a study directory, or --storage and --study together, found "
+              "another combination");
+        }
+        return run_shared_status_command(status_storage, status_study, status_json);
+      }
+      if (status_dir.empty()) {
+        throw nascent::Error(
+            "status: expected a study directory, or --storage and --study, found neither");
+      }
+      return run_status_command(status_dir, status_json);
+    }
     if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
     if (*create_study) {
       return run_create_study_command(create_config_path, create_options, create_max_trials,

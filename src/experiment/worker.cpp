@@ -563,4 +563,48 @@ WorkerSummary run_worker(const WorkerOptions& options, const WorkerEvents& event
   }
 }
 
+nlohmann::json shared_study_status(const std::string& storage_url, const std::string& study) {
+  const Store store = Store::open(storage_url, study, StudyOpenMode::kExisting);
+  const double now = store.now();
+  const std::vector<TrialRecord> trials = store.trials();
+
+  nlohmann::json status;
+  status["storage"] = store.path();
+  status["study"] = study;
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [state, count] : store.count_by_state()) counts[to_string(state)] = count;
+  status["trials"] = counts;
+  status["max_trials"] = std::stoll(store.study_value("max_trials").value_or("0"));
+  status["time_limit_min"] = std::stod(store.study_value("time_limit_min").value_or("0"));
+  const auto started_at = store.study_value(kStartedAtKey);
+  status["elapsed_s"] = started_at ? now - std::stod(*started_at) : 0.0;
+
+  status["best"] = nullptr;
+  const TrialRecord* best = nullptr;
+  for (const auto& trial : trials) {
+    if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
+    if (best == nullptr || trial.validation_accuracy > best->validation_accuracy) best = &trial;
+  }
+  if (best != nullptr) {
+    status["best"] = {{"trial_id", best->id},
+                      {"arch", best->architecture},
+                      {"val_accuracy", best->validation_accuracy},
+                      {"params", best->params},
+                      {"worker", best->worker}};
+  }
+
+  nlohmann::json running = nlohmann::json::array();
+  for (const auto& trial : trials) {
+    if (trial.state != TrialState::kRunning) continue;
+    running.push_back({{"id", trial.id},
+                       {"worker", trial.worker},
+                       {"attempt", trial.attempt},
+                       {"heartbeat_age_s", std::isnan(trial.heartbeat_at)
+                                               ? nlohmann::json(nullptr)
+                                               : nlohmann::json(now - trial.heartbeat_at)}});
+  }
+  status["running"] = running;
+  return status;
+}
+
 }  // namespace nascent

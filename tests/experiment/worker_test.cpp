@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -216,8 +217,19 @@ TEST_P(WorkerTest, FourWorkersSpendExactlyTheBudget) {
   // Every result a worker stored is in the store, and nothing else is.
   EXPECT_EQ(reported, kMaxTrials);
   const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
-  for (const auto& trial : store.trials()) workers_that_ran.insert(trial.worker);
+  double best_accuracy = 0.0;
+  for (const auto& trial : store.trials()) {
+    workers_that_ran.insert(trial.worker);
+    best_accuracy = std::max(best_accuracy, trial.validation_accuracy);
+  }
   EXPECT_GE(workers_that_ran.size(), 2u) << "the work was not shared";
+
+  const nlohmann::json status = shared_study_status(url_, study_);
+  EXPECT_EQ(status["trials"]["complete"].get<int64_t>(), kMaxTrials);
+  EXPECT_EQ(status["max_trials"].get<int64_t>(), kMaxTrials);
+  EXPECT_EQ(status["best"]["val_accuracy"].get<double>(), best_accuracy);
+  EXPECT_TRUE(status["running"].empty());
+  EXPECT_GT(status["elapsed_s"].get<double>(), 0.0);
 }
 
 TEST_P(WorkerTest, TrialOfAKilledWorkerFinishesOnAnother) {

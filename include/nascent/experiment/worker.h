@@ -87,4 +87,9 @@ struct WorkerSummary {
 /// and nascent::Error is thrown. Throws nascent::Error when the study does not exist.
 WorkerSummary run_worker(const WorkerOptions& options, const WorkerEvents& events = {});
 
+/// The state of a shared study as JSON: counts by state, budget, seconds since the first worker
+/// joined, the best trial so far and every RUNNING trial with its worker, attempt and the age of
+/// its last heartbeat. Throws nascent::Error when the study does not exist.
+nlohmann::json shared_study_status(const std::string& storage_url, const std::string& study);
+
 }  // namespace nascent
