@@ -68,7 +68,8 @@ int run_search_command(const std::string& config_path, const std::string& output
                        const std::optional<int64_t>& max_trials,
                        const std::optional<double>& time_limit_min,
                        const std::optional<int64_t>& final_epochs,
-                       const std::optional<int64_t>& seed) {
+                       const std::optional<int64_t>& seed, const std::string& storage_url,
+                       const std::string& study_name) {
   nascent::ExperimentConfig config = nascent::load_experiment_config(config_path);
   if (max_trials) config.budget.max_trials = *max_trials;
   if (time_limit_min) config.budget.time_limit_min = *time_limit_min;
@@ -114,6 +115,8 @@ int run_search_command(const std::string& config_path, const std::string& output
 
   nascent::SearchRunOptions options;
   options.output_dir = output_dir;
+  options.storage_url = storage_url;
+  options.study_name = study_name;
   const nlohmann::json summary = nascent::run_search(config, options, events);
 
   const auto& trials = summary["trials"];
@@ -377,6 +380,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
   search->add_option("--seed", seed, "Override seed")
       ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  std::string search_storage;
+  std::string search_study;
+  search->add_option("--storage", search_storage,
+                     "Store the trials here instead of DIR/study.db: sqlite:///path/study.db or "
+                     "postgresql://user@host:port/database");
+  search->add_option("--study", search_study, "Study name in --storage (default: the config's)");
 
   std::string status_dir;
   bool status_json = false;
@@ -511,7 +520,7 @@ int main(int argc, char** argv) {
   try {
     if (*search) {
       return run_search_command(config_path, output_dir, max_trials, time_limit_min, final_epochs,
-                                seed);
+                                seed, search_storage, search_study);
     }
     if (*status) {
       if (!status_storage.empty() || !status_study.empty()) {

@@ -34,6 +34,12 @@ using EvaluatorFactory = std::function<std::unique_ptr<Evaluator>(const Experime
 struct SearchRunOptions {
   /// Directory of the study: study.db, summary.json, model.pt. Created if absent.
   std::string output_dir;
+  /// Where the trials are stored: empty for `output_dir`/study.db, or a URL as
+  /// nascent::Store::open() takes it (`sqlite://PATH`, `postgresql://user@host:port/db`).
+  /// summary.json and model.pt stay in output_dir either way.
+  std::string storage_url;
+  /// The study's name in the store named by storage_url; empty means the config's `study`.
+  std::string study_name;
   /// Skip retraining the best architecture (tests of the search loop only).
   bool skip_final = false;
   EvaluatorFactory evaluator_factory;
