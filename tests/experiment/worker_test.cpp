@@ -262,6 +262,28 @@ TEST_P(WorkerTest, TrialOfAKilledWorkerFinishesOnAnother) {
                   fmt::format("trial {}: worker 'doomed' sent no heartbeat", doomed_trial));
 }
 
+TEST_P(WorkerTest, TrialsLongerThanTheTimeoutKeepTheirLiveWorkers) {
+  // Each trial takes 2.5 heartbeat timeouts: only the heartbeats keep it from being re-queued
+  // by the third worker, which has no trial of its own and looks for stale ones every 50 ms.
+  create(2, 2.5, /*heartbeat_timeout_s=*/1.0);
+  const WorkerProcess first = start_worker("first");
+  const WorkerProcess second = start_worker("second");
+  const WorkerProcess third = start_worker("third");
+  for (const auto& worker : {first, second, third}) {
+    EXPECT_EQ(wait_exit(worker), 0) << read_text(worker.stderr_path);
+  }
+
+  expect_study_complete(2);
+  const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
+  for (const auto& trial : store.trials()) EXPECT_EQ(trial.attempt, 1) << trial.id;
+  EXPECT_EQ(stored_by(first) + stored_by(second) + stored_by(third), 2);
+  for (const auto& worker : {first, second, third}) {
+    const std::string output = read_text(worker.stdout_path);
+    EXPECT_EQ(output.find("re-queued"), std::string::npos) << output;
+    EXPECT_EQ(output.find("discarded:"), std::string::npos) << output;
+  }
+}
+
 TEST_P(WorkerTest, SigtermRecordsTheTrialInterruptedAndItRunsAgain) {
   create(1, 30.0);
   const WorkerProcess stopped = start_worker("stopped");
