@@ -9,6 +9,8 @@ packages=(
   libopenblas0-openmp      # fast BLAS for LibTorch; the reference BLAS is ~40x slower
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libsqlite3-dev sqlite3 zlib1g-dev
+  libpq-dev                # PostgreSQL client library: the study store for many machines
+  postgresql               # a PostgreSQL server, started on loopback for the tests only
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist/
   python3-torch            # only for the side-by-side PyTorch benchmark

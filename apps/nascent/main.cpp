@@ -18,6 +18,7 @@
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
 #include "nascent/experiment/tabular_benchmark.h"
+#include "nascent/experiment/worker.h"
 #include "nascent/strategy/lstm_controller.h"
 #include "nascent/train/runtime.h"
 
@@ -68,7 +69,8 @@ int run_search_command(const std::string& config_path, const std::string& output
                        const std::optional<int64_t>& max_trials,
                        const std::optional<double>& time_limit_min,
                        const std::optional<int64_t>& final_epochs,
-                       const std::optional<int64_t>& seed) {
+                       const std::optional<int64_t>& seed, const std::string& storage_url,
+                       const std::string& study_name) {
   nascent::ExperimentConfig config = nascent::load_experiment_config(config_path);
   if (max_trials) config.budget.max_trials = *max_trials;
   if (time_limit_min) config.budget.time_limit_min = *time_limit_min;
@@ -114,6 +116,8 @@ int run_search_command(const std::string& config_path, const std::string& output
 
   nascent::SearchRunOptions options;
   options.output_dir = output_dir;
+  options.storage_url = storage_url;
+  options.study_name = study_name;
   const nlohmann::json summary = nascent::run_search(config, options, events);
 
   const auto& trials = summary["trials"];
@@ -176,6 +180,44 @@ int run_status_command(const std::string& output_dir, bool as_json) {
   }
   std::cout << fmt::format("  final model: {}\n",
                            status["final_model"].get<bool>() ? "model.pt" : "not yet trained");
+  return 0;
+}
+
+int run_shared_status_command(const std::string& storage_url, const std::string& study,
+                              bool as_json) {
+  const nlohmann::json status = nascent::shared_study_status(storage_url, study);
+  if (as_json) {
+    std::cout << status.dump(2) << "\n";
+    return 0;
+  }
+  const auto& trials = status["trials"];
+  std::cout << fmt::format("study {} in {}\n", study, status["storage"].get<std::string>());
+  std::cout << fmt::format(
+      "  trials: {} complete, {} failed, {} invalid, {} pruned, {} interrupted, {} running, {} "
+      "queued\n",
+      trials["complete"].get<int64_t>(), trials["failed"].get<int64_t>(),
+      trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
+      trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>(),
+      trials["queued"].get<int64_t>());
+  std::cout << fmt::format("  budget: {} trials / {} min; {:.0f}s since the first worker joined\n",
+                           status["max_trials"].get<int64_t>(),
+                           status["time_limit_min"].get<double>(),
+                           status["elapsed_s"].get<double>());
+  if (!status["best"].is_null()) {
+    const auto& best = status["best"];
+    std::cout << fmt::format("  best: trial {} val {} params {} (worker {})\n        {}\n",
+                             best["trial_id"].get<int64_t>(), format_accuracy(best["val_accuracy"]),
+                             format_count(best["params"].get<int64_t>()),
+                             best["worker"].get<std::string>(), best["arch"].get<std::string>());
+  }
+  for (const auto& trial : status["running"]) {
+    std::cout << fmt::format(
+        "  running: trial {} on {} (attempt {}, last heartbeat {})\n", trial["id"].get<int64_t>(),
+        trial["worker"].get<std::string>(), trial["attempt"].get<int64_t>(),
+        trial["heartbeat_age_s"].is_number()
+            ? fmt::format("{:.1f}s ago", trial["heartbeat_age_s"].get<double>())
+            : std::string("never"));
+  }
   return 0;
 }
 
@@ -248,6 +290,60 @@ int run_bench_nasbench201_command(const std::string& table_path,
   return 0;
 }
 
+int run_create_study_command(const std::string& config_path,
+                             const nascent::CreateStudyOptions& options,
+                             const std::optional<int64_t>& max_trials,
+                             const std::optional<double>& time_limit_min,
+                             const std::optional<int64_t>& seed) {
+  nascent::ExperimentConfig config = nascent::load_experiment_config(config_path);
+  if (max_trials) config.budget.max_trials = *max_trials;
+  if (time_limit_min) config.budget.time_limit_min = *time_limit_min;
+  if (seed) config.seed = static_cast<uint64_t>(*seed);
+
+  const nlohmann::json result = nascent::create_study(config, options);
+  std::cout << fmt::format(
+      "study '{}' {} in {}: strategy {}, budget {} trials / {} minutes (0 = no limit); start "
+      "workers with: nascent worker --storage URL --study {}\n",
+      options.study, result["created"].get<bool>() ? "created" : "already exists, unchanged,",
+      result["storage"].get<std::string>(), config.strategy.name, config.budget.max_trials,
+      config.budget.time_limit_min, options.study);
+  return 0;
+}
+
+int run_worker_command(nascent::WorkerOptions options, int64_t threads) {
+  nascent::set_torch_threads(threads);
+  options.evaluator_factory = [](const nascent::ExperimentConfig& config) {
+    return nascent::make_study_evaluator(config);
+  };
+
+  ProgressBar progress;
+  nascent::WorkerEvents events;
+  events.on_info = [&](const std::string& line) {
+    progress.clear();
+    spdlog::info("{}", line);
+  };
+  events.on_warning = [&](const std::string& line) {
+    progress.clear();
+    spdlog::warn("{}", line);
+  };
+  events.on_trial = [&](const nascent::TrialRecord& trial, const std::string& description) {
+    progress.clear();
+    const std::string accuracy = std::isnan(trial.validation_accuracy)
+                                     ? std::string("-")
+                                     : fmt::format("{:.2f}%", trial.validation_accuracy * 100);
+    spdlog::info("trial {:>3} {:<8} val {:>7} params {:>9} {:>6.1f}s  {}", trial.id,
+                 nascent::to_string(trial.state), accuracy, format_count(trial.params),
+                 trial.train_seconds, description);
+    if (!trial.error.empty()) spdlog::warn("trial {}: {}", trial.id, trial.error);
+  };
+
+  const nascent::WorkerSummary summary = nascent::run_worker(options, events);
+  std::cout << fmt::format(
+      "worker finished ({}): {} trials stored by this worker, {} results discarded\n",
+      summary.stop_reason, summary.trials_finished, summary.results_discarded);
+  return 0;
+}
+
 }  // namespace
 
 /// First Ctrl-C or SIGTERM: finish the current step, record the trial as interrupted, exit.
@@ -291,12 +387,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
   search->add_option("--seed", seed, "Override seed")
       ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  std::string search_storage;
+  std::string search_study;
+  search->add_option("--storage", search_storage,
+                     "Store the trials here instead of DIR/study.db: sqlite:///path/study.db or "
+                     "postgresql://user@host:port/database");
+  search->add_option("--study", search_study, "Study name in --storage (default: the config's)");
 
   std::string status_dir;
   bool status_json = false;
   auto* status = app.add_subcommand("status", "Show the state of a study directory");
-  status->add_option("dir", status_dir, "Study directory")->required();
+  std::string status_storage;
+  std::string status_study;
+  status->add_option("dir", status_dir, "Study directory (or --storage and --study)");
   status->add_flag("--json", status_json, "Print the status as JSON");
+  status->add_option("--storage", status_storage, "Shared store of a study run by workers");
+  status->add_option("--study", status_study, "Study name in the shared store");
 
   std::string evaluate_dir;
   int64_t evaluate_threads = 2;
@@ -304,6 +410,64 @@ int main(int argc, char** argv) {
       app.add_subcommand("evaluate", "Reload a study's final model and measure its test accuracy");
   evaluate->add_option("dir", evaluate_dir, "Study directory")->required();
   evaluate->add_option("--threads", evaluate_threads, "LibTorch threads")
+      ->check(CLI::Range(int64_t{1}, int64_t{256}, "an integer in [1, 256]"));
+
+  std::string create_config_path;
+  nascent::CreateStudyOptions create_options;
+  std::optional<int64_t> create_max_trials;
+  std::optional<double> create_time_limit_min;
+  std::optional<int64_t> create_seed;
+  auto* create_study = app.add_subcommand(
+      "create-study", "Create a study in a shared store (SQLite file or PostgreSQL) for workers");
+  create_study->add_option("config", create_config_path, "Experiment file (YAML)")->required();
+  create_study
+      ->add_option("--storage", create_options.storage_url,
+                   "sqlite:///path/study.db or postgresql://user@host:port/database")
+      ->required();
+  create_study->add_option("--study", create_options.study, "Study name in the store")->required();
+  create_study->add_option("--max-trials", create_max_trials, "Override budget.max_trials")
+      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  create_study
+      ->add_option("--time-limit-min", create_time_limit_min,
+                   "Override budget.time_limit_min (counted from the first worker)")
+      ->check(CLI::Range(0.0, 1e9, "a number >= 0"));
+  create_study->add_option("--seed", create_seed, "Override seed")
+      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  create_study
+      ->add_option("--heartbeat-timeout-s", create_options.heartbeat_timeout_s,
+                   "Re-queue a running trial after this long without a heartbeat")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 1e9, "seconds > 0"));
+  create_study
+      ->add_option("--max-attempts", create_options.max_attempts,
+                   "Claims of a trial before a lost worker marks it failed")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+  create_study->add_option("--table", create_options.table_path,
+                           "Look architectures up in this NAS-Bench-201 CSV instead of training");
+  create_study
+      ->add_option("--table-trial-s", create_options.table_trial_s,
+                   "With --table: seconds each lookup takes, standing in for training")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9, "seconds >= 0"));
+
+  nascent::WorkerOptions worker_options;
+  int64_t worker_threads = 2;
+  auto* worker = app.add_subcommand(
+      "worker", "Join a study in a shared store and run its trials until its budget is spent");
+  worker
+      ->add_option("--storage", worker_options.storage_url,
+                   "sqlite:///path/study.db or postgresql://user@host:port/database")
+      ->required();
+  worker->add_option("--study", worker_options.study, "Study name in the store")->required();
+  worker->add_option("--name", worker_options.name, "Worker name in the store (default host:pid)");
+  worker
+      ->add_option("--poll-s", worker_options.poll_interval_s,
+                   "Pause between looks while the remaining trials run elsewhere")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0, "seconds in (0, 3600]"));
+  worker->add_option("--threads", worker_threads, "LibTorch threads")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{256}, "an integer in [1, 256]"));
 
   std::string bench_table;
@@ -344,11 +508,13 @@ int main(int argc, char** argv) {
     return app.exit(version);
   } catch (const CLI::RequiredError& error) {
     // "nascent bogus" reaches here as a missing subcommand; name the word instead.
-    const std::vector<std::string> commands = {"search", "status", "evaluate", "bench"};
+    const std::vector<std::string> commands = {"search", "status",       "evaluate",
+                                               "bench",  "create-study", "worker"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
       std::cerr << "nascent: error: unknown command '" << argv[1]
-                << "'; expected search, status, evaluate or bench (see nascent --help)\n";
+                << "'; expected search, status, evaluate, bench, create-study or worker (see "
+                   "nascent --help)\n";
       return 2;
     }
     std::cerr << "nascent: error: " << error.what() << " (see nascent --help)\n";
@@ -364,10 +530,29 @@ int main(int argc, char** argv) {
   try {
     if (*search) {
       return run_search_command(config_path, output_dir, max_trials, time_limit_min, final_epochs,
-                                seed);
+                                seed, search_storage, search_study);
     }
-    if (*status) return run_status_command(status_dir, status_json);
+    if (*status) {
+      if (!status_storage.empty() || !status_study.empty()) {
+        if (status_storage.empty() || status_study.empty() || !status_dir.empty()) {
+          throw nascent::Error(
+              "status: expected a study directory, or --storage and --study together, found "
+              "another combination");
+        }
+        return run_shared_status_command(status_storage, status_study, status_json);
+      }
+      if (status_dir.empty()) {
+        throw nascent::Error(
+            "status: expected a study directory, or --storage and --study, found neither");
+      }
+      return run_status_command(status_dir, status_json);
+    }
     if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
+    if (*create_study) {
+      return run_create_study_command(create_config_path, create_options, create_max_trials,
+                                      create_time_limit_min, create_seed);
+    }
+    if (*worker) return run_worker_command(worker_options, worker_threads);
     if (*nasbench201) {
       for (const auto& spec : bench_strategies) {
         nascent::TabularBenchmarkStrategy strategy;

@@ -56,6 +56,23 @@ std::string store_path(const std::string& output_dir) {
   return (fs::path(output_dir) / "study.db").string();
 }
 
+/// The store of a search: `output_dir`/study.db, or the study named in the store at
+/// options.storage_url. A study created for workers is refused: a search resuming it would mark
+/// the workers' running trials interrupted.
+Store open_search_store(const ExperimentConfig& config, const SearchRunOptions& options) {
+  if (options.storage_url.empty()) return Store(store_path(options.output_dir));
+  const std::string study = options.study_name.empty() ? config.study : options.study_name;
+  Store store = Store::open(options.storage_url, study, StudyOpenMode::kCreateIfMissing);
+  if (store.study_value("worker_settings")) {
+    throw Error(
+        fmt::format("{}: expected a study of nascent search, found study '{}' created "
+                    "for workers (nascent create-study); run nascent worker on it, or "
+                    "use another --study name",
+                    store.path(), study));
+  }
+  return store;
+}
+
 /// The data of a study: the training file split into search-train and validation, the full
 /// training file for the final model, and the test file.
 struct StudyData {
@@ -630,7 +647,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   // Open or resume the study, one process at a time.
   prepare_output_directory(options.output_dir);
   const StudyLock lock(options.output_dir);
-  Store store(store_path(options.output_dir));
+  Store store = open_search_store(config, options);
   check_or_record_config(store, config, data);
   const int64_t interrupted = store.interrupt_running_trials(unix_now());
   const std::vector<TrialRecord> history = store.trials();
@@ -676,6 +693,25 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   summary["final_elapsed_s"] = final_elapsed;
   write_json_file((fs::path(options.output_dir) / "summary.json").string(), summary);
   return summary;
+}
+
+std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config) {
+  // The evaluator keeps references to the data, so the data lives as long as the evaluator.
+  struct EvaluatorWithData : Evaluator {
+    explicit EvaluatorWithData(const ExperimentConfig& config)
+        : data(load_study_data(config)),
+          evaluator(make_training_evaluator(data.search_train, data.validation, config.train,
+                                            config.cost_limits, config.network)) {}
+    ArchitectureCheck check(const Architecture& architecture) const override {
+      return evaluator->check(architecture);
+    }
+    Evaluation evaluate(const Architecture& architecture, const TrialContext& context) override {
+      return evaluator->evaluate(architecture, context);
+    }
+    StudyData data;
+    std::unique_ptr<Evaluator> evaluator;
+  };
+  return std::make_unique<EvaluatorWithData>(config);
 }
 
 nlohmann::json study_status(const std::string& output_dir) {

@@ -1,4 +1,4 @@
-#include "nascent/store/store.h"
+// The SQLite back end of the store (SqliteStore), and the trial state names both back ends share.
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -13,14 +13,17 @@
 #include <thread>
 
 #include "nascent/core/error.h"
+#include "store/internal/sqlite_store.h"
+#include "store/internal/trial_rules.h"
 
 namespace nascent {
 
 namespace {
 
-/// Version written to PRAGMA user_version. Raise it with every schema change and teach the
-/// constructor to migrate older files.
-constexpr int64_t kSchemaVersion = 1;
+/// Version written to PRAGMA user_version. Raise it with every schema change and teach
+/// migrate_schema() to bring older files up to it. Version 2 added the columns workers need
+/// (attempt, heartbeat_at, worker).
+constexpr int64_t kSchemaVersion = 2;
 
 /// How long SQLite itself waits for another process's lock before reporting SQLITE_BUSY.
 constexpr int kBusyTimeoutMs = 10'000;
@@ -31,9 +34,9 @@ constexpr int kBusyTimeoutMs = 10'000;
 constexpr int kBusyRetries = 4;
 constexpr std::chrono::milliseconds kFirstBackOff{100};
 
-constexpr std::array<TrialState, 6> kAllStates = {TrialState::kRunning, TrialState::kComplete,
-                                                  TrialState::kFailed,  TrialState::kInvalid,
-                                                  TrialState::kPruned,  TrialState::kInterrupted};
+constexpr std::array<TrialState, 7> kAllStates = {
+    TrialState::kRunning, TrialState::kComplete,    TrialState::kFailed, TrialState::kInvalid,
+    TrialState::kPruned,  TrialState::kInterrupted, TrialState::kQueued};
 
 constexpr const char* kInterruptedError =
     "interrupted: the process running this trial stopped before it finished";
@@ -55,7 +58,10 @@ CREATE TABLE trials (
   started_at REAL,
   finished_at REAL,
   error TEXT NOT NULL,
-  result_json TEXT NOT NULL
+  result_json TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 1,
+  heartbeat_at REAL,
+  worker TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE epochs (
   trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
@@ -68,7 +74,16 @@ CREATE TABLE epochs (
   seconds REAL,
   PRIMARY KEY (trial_id, epoch)
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
+)sql";
+
+/// From version 1 (no workers) to 2: the new columns get the values a version-1 trial had
+/// implicitly (claimed once, no heartbeat, run by the single search process).
+constexpr const char* kMigrateFrom1 = R"sql(
+ALTER TABLE trials ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE trials ADD COLUMN heartbeat_at REAL;
+ALTER TABLE trials ADD COLUMN worker TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 2;
 )sql";
 
 /// The tables a nascent store must have, sorted by name.
@@ -77,7 +92,7 @@ constexpr std::array<std::string_view, 3> kRequiredTables = {"epochs", "study", 
 /// Column list shared by every query that reads whole trials; read_trial follows its order.
 constexpr const char* kTrialColumns =
     "id, architecture, architecture_hash, state, validation_accuracy, params, flops, "
-    "train_seconds, started_at, finished_at, error, result_json";
+    "train_seconds, started_at, finished_at, error, result_json, attempt, heartbeat_at, worker";
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string text;
@@ -272,9 +287,13 @@ SchemaState read_schema_state(sqlite3* db, const std::string& path) {
   return state;
 }
 
-/// True when the file is empty and needs the schema; false when it is already a nascent store.
-/// Throws when the file belongs to something else, so that nothing is written to it.
-bool needs_schema(const SchemaState& state, const std::string& path) {
+/// What opening a file must do to its schema.
+enum class SchemaAction { kNone, kCreate, kMigrate };
+
+/// kCreate when the file is empty, kMigrate when it is a nascent store of an older version,
+/// kNone when it is current. Throws when the file belongs to something else or to a newer
+/// nascent, so that nothing is written to it.
+SchemaAction schema_action(const SchemaState& state, const std::string& path) {
   const std::string found_tables =
       state.tables.empty() ? "no tables" : "tables " + join(state.tables, ", ");
 
@@ -286,8 +305,10 @@ bool needs_schema(const SchemaState& state, const std::string& path) {
   }
 
   if (state.version == 0) {
-    if (state.tables.empty()) return true;
-    fail(path, "open", "an empty database or a nascent store (schema version 1)",
+    if (state.tables.empty()) return SchemaAction::kCreate;
+    fail(path, "open",
+         fmt::format("an empty database or a nascent store (schema version 1 to {})",
+                     kSchemaVersion),
          fmt::format("schema version 0 with {}", found_tables));
   }
 
@@ -301,16 +322,18 @@ bool needs_schema(const SchemaState& state, const std::string& path) {
     fail(path, "open", "tables epochs, study and trials of a nascent store",
          fmt::format("{} (missing: {})", found_tables, join(missing, ", ")));
   }
-  return false;
+  return state.version < kSchemaVersion ? SchemaAction::kMigrate : SchemaAction::kNone;
 }
 
-void create_schema(sqlite3* db, const std::string& path) {
-  // IMMEDIATE takes the write lock up front, so of two processes creating the same new study
-  // one waits, then sees the other's schema below and creates nothing.
+void create_or_migrate_schema(sqlite3* db, const std::string& path) {
+  // IMMEDIATE takes the write lock up front, so of two processes creating (or migrating) the
+  // same study one waits, then sees the other's schema below and changes nothing.
   execute(db, path, "create schema", "BEGIN IMMEDIATE");
   try {
-    if (needs_schema(read_schema_state(db, path), path)) {
-      execute(db, path, "create schema", kCreateSchema);
+    const SchemaAction action = schema_action(read_schema_state(db, path), path);
+    if (action == SchemaAction::kCreate) execute(db, path, "create schema", kCreateSchema);
+    if (action == SchemaAction::kMigrate) {
+      execute(db, path, "migrate schema from version 1", kMigrateFrom1);
     }
     execute(db, path, "create schema", "COMMIT");
   } catch (...) {
@@ -335,11 +358,11 @@ void set_pragmas(sqlite3* db, const std::string& path) {
 
 void require_final_state(const std::string& path, std::string_view operation,
                          const TrialRecord& record) {
-  if (record.state != TrialState::kRunning) return;
+  if (record.state != TrialState::kRunning && record.state != TrialState::kQueued) return;
   fail(path, operation,
        fmt::format("a final state (complete, failed, invalid, pruned or interrupted) for trial {}",
                    record.id),
-       "running");
+       to_string(record.state));
 }
 
 /// Inserts every field of `record` except its id, which AUTOINCREMENT assigns; returns that id.
@@ -348,7 +371,8 @@ int64_t insert_trial(sqlite3* db, const std::string& path, std::string_view oper
   Statement insert(db, path, operation,
                    "INSERT INTO trials (architecture, architecture_hash, state, "
                    "validation_accuracy, params, flops, train_seconds, started_at, finished_at, "
-                   "error, result_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+                   "error, result_json, attempt, heartbeat_at, worker) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   insert.bind(1, record.architecture);
   insert.bind(2, record.architecture_hash);
   insert.bind(3, to_string(record.state));
@@ -360,6 +384,9 @@ int64_t insert_trial(sqlite3* db, const std::string& path, std::string_view oper
   insert.bind(9, record.finished_at);
   insert.bind(10, record.error);
   insert.bind(11, record.result_json);
+  insert.bind(12, record.attempt);
+  insert.bind(13, record.heartbeat_at);
+  insert.bind(14, record.worker);
   insert.run();
 
   // A Store's connection is used by one thread at a time, so the last rowid is this insert's.
@@ -385,6 +412,9 @@ TrialRecord read_trial(const Statement& row, const std::string& path) {
   record.finished_at = row.column_double(9);
   record.error = row.column_text(10);
   record.result_json = row.column_text(11);
+  record.attempt = row.column_int(12);
+  record.heartbeat_at = row.column_double(13);
+  record.worker = row.column_text(14);
   return record;
 }
 
@@ -404,6 +434,8 @@ const char* to_string(TrialState state) {
       return "pruned";
     case TrialState::kInterrupted:
       return "interrupted";
+    case TrialState::kQueued:
+      return "queued";
   }
   return "unknown";
 }
@@ -413,12 +445,13 @@ TrialState trial_state_from_string(const std::string& name) {
     if (name == to_string(state)) return state;
   }
   throw StoreError(fmt::format(
-      "expected a trial state (running, complete, failed, invalid, pruned or interrupted), "
+      "expected a trial state (running, complete, failed, invalid, pruned, interrupted or "
+      "queued), "
       "found '{}'",
       name));
 }
 
-Store::Store(const std::string& path) : path_(path) {
+SqliteStore::SqliteStore(const std::string& path) : path_(path) {
   struct CloseDatabase {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
   };
@@ -437,18 +470,18 @@ Store::Store(const std::string& path) : path_(path) {
 
   // Check before writing anything, so that a file belonging to another program stays untouched
   // (setting WAL mode would already change it).
-  const bool empty = needs_schema(read_schema_state(db.get(), path_), path_);
+  const SchemaAction action = schema_action(read_schema_state(db.get(), path_), path_);
 
   set_pragmas(db.get(), path_);
 
-  if (empty) create_schema(db.get(), path_);
+  if (action != SchemaAction::kNone) create_or_migrate_schema(db.get(), path_);
 
   db_ = db.release();
 }
 
-Store::~Store() { sqlite3_close_v2(db_); }
+SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
 
-void Store::set_study_value(const std::string& key, const std::string& value) {
+void SqliteStore::set_study_value(const std::string& key, const std::string& value) {
   Statement upsert(db_, path_, "set_study_value",
                    "INSERT INTO study (key, value) VALUES (?1, ?2) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -457,29 +490,32 @@ void Store::set_study_value(const std::string& key, const std::string& value) {
   upsert.run();
 }
 
-std::optional<std::string> Store::study_value(const std::string& key) const {
+std::optional<std::string> SqliteStore::study_value(const std::string& key) const {
   Statement select(db_, path_, "study_value", "SELECT value FROM study WHERE key = ?1");
   select.bind(1, key);
   if (!select.step()) return std::nullopt;
   return select.column_text(0);
 }
 
-int64_t Store::begin_trial(const std::string& architecture, const std::string& architecture_hash,
-                           double started_at) {
+int64_t SqliteStore::begin_trial(const std::string& architecture,
+                                 const std::string& architecture_hash, double started_at,
+                                 const std::string& worker) {
   TrialRecord record;
   record.architecture = architecture;
   record.architecture_hash = architecture_hash;
   record.state = TrialState::kRunning;
   record.started_at = started_at;
+  record.heartbeat_at = started_at;
+  record.worker = worker;
   return insert_trial(db_, path_, "begin_trial", record);
 }
 
-int64_t Store::insert_finished_trial(const TrialRecord& record) {
+int64_t SqliteStore::insert_finished_trial(const TrialRecord& record) {
   require_final_state(path_, "insert_finished_trial", record);
   return insert_trial(db_, path_, "insert_finished_trial", record);
 }
 
-void Store::finish_trial(const TrialRecord& record) {
+void SqliteStore::finish_trial(const TrialRecord& record) {
   require_final_state(path_, "finish_trial", record);
 
   // The architecture and start time were written by begin_trial and stay as they were.
@@ -503,7 +539,7 @@ void Store::finish_trial(const TrialRecord& record) {
   }
 }
 
-void Store::add_epoch(int64_t trial_id, const EpochMetrics& metrics) {
+void SqliteStore::add_epoch(int64_t trial_id, const EpochMetrics& metrics) {
   Statement insert(db_, path_, "add_epoch",
                    "INSERT INTO epochs (trial_id, epoch, train_loss, train_accuracy, "
                    "validation_loss, validation_accuracy, learning_rate, seconds) "
@@ -529,7 +565,7 @@ void Store::add_epoch(int64_t trial_id, const EpochMetrics& metrics) {
   insert.run();
 }
 
-int64_t Store::interrupt_running_trials(double now) {
+int64_t SqliteStore::interrupt_running_trials(double now) {
   Statement update(db_, path_, "interrupt_running_trials",
                    "UPDATE trials SET state = ?1, finished_at = ?2, error = ?3 WHERE state = ?4");
   update.bind(1, to_string(TrialState::kInterrupted));
@@ -540,7 +576,7 @@ int64_t Store::interrupt_running_trials(double now) {
   return sqlite3_changes64(db_);
 }
 
-std::vector<TrialRecord> Store::trials() const {
+std::vector<TrialRecord> SqliteStore::trials() const {
   const std::string sql = fmt::format("SELECT {} FROM trials ORDER BY id", kTrialColumns);
   Statement select(db_, path_, "trials", sql.c_str());
   std::vector<TrialRecord> records;
@@ -548,7 +584,7 @@ std::vector<TrialRecord> Store::trials() const {
   return records;
 }
 
-std::optional<TrialRecord> Store::trial(int64_t id) const {
+std::optional<TrialRecord> SqliteStore::trial(int64_t id) const {
   const std::string sql = fmt::format("SELECT {} FROM trials WHERE id = ?1", kTrialColumns);
   Statement select(db_, path_, "trial", sql.c_str());
   select.bind(1, id);
@@ -556,7 +592,7 @@ std::optional<TrialRecord> Store::trial(int64_t id) const {
   return read_trial(select, path_);
 }
 
-std::vector<EpochMetrics> Store::epochs(int64_t trial_id) const {
+std::vector<EpochMetrics> SqliteStore::epochs(int64_t trial_id) const {
   Statement select(db_, path_, "epochs",
                    "SELECT epoch, train_loss, train_accuracy, validation_loss, "
                    "validation_accuracy, learning_rate, seconds FROM epochs "
@@ -578,7 +614,7 @@ std::vector<EpochMetrics> Store::epochs(int64_t trial_id) const {
   return metrics;
 }
 
-std::map<TrialState, int64_t> Store::count_by_state() const {
+std::map<TrialState, int64_t> SqliteStore::count_by_state() const {
   std::map<TrialState, int64_t> counts;
   for (TrialState state : kAllStates) counts[state] = 0;
 
@@ -595,12 +631,136 @@ std::map<TrialState, int64_t> Store::count_by_state() const {
   return counts;
 }
 
-std::string Store::integrity_check() const {
+std::string SqliteStore::integrity_check() const {
   Statement check(db_, path_, "integrity_check", "PRAGMA integrity_check");
   std::vector<std::string> messages;
-  while (check.step()) messages.push_back(check.column_text(0));
+  while (check.step()) {
+    const std::string message = check.column_text(0);
+    if (message != "ok") messages.push_back(message);
+  }
+
+  // The integrity check does not look at foreign keys; an epoch of a missing trial is a problem.
+  Statement foreign_keys(db_, path_, "integrity_check", "PRAGMA foreign_key_check");
+  while (foreign_keys.step()) {
+    messages.push_back(fmt::format("row {} of table {} refers to a missing row of {}",
+                                   foreign_keys.column_int(1), foreign_keys.column_text(0),
+                                   foreign_keys.column_text(2)));
+  }
   if (messages.empty()) return "ok";
   return join(messages, "; ");
+}
+
+bool SqliteStore::finish_claimed_trial(const TrialRecord& record) {
+  require_final_state(path_, "finish_claimed_trial", record);
+
+  Statement update(db_, path_, "finish_claimed_trial",
+                   "UPDATE trials SET state = ?2, validation_accuracy = ?3, params = ?4, "
+                   "flops = ?5, train_seconds = ?6, finished_at = ?7, error = ?8, "
+                   "result_json = ?9 WHERE id = ?1 AND state = ?10 AND attempt = ?11");
+  update.bind(1, record.id);
+  update.bind(2, to_string(record.state));
+  update.bind(3, record.validation_accuracy);
+  update.bind(4, record.params);
+  update.bind(5, record.flops);
+  update.bind(6, record.train_seconds);
+  update.bind(7, record.finished_at);
+  update.bind(8, record.error);
+  update.bind(9, record.result_json);
+  update.bind(10, to_string(TrialState::kRunning));
+  update.bind(11, record.attempt);
+  update.run();
+  return sqlite3_changes64(db_) == 1;
+}
+
+void SqliteStore::in_transaction(const std::function<void()>& work) {
+  if (sqlite3_get_autocommit(db_) == 0) {
+    fail(path_, "in_transaction", "no transaction already open on this connection",
+         "one (in_transaction calls do not nest)");
+  }
+  // IMMEDIATE takes the write lock now rather than at the first write, so two processes never
+  // both read the same state and then both decide to act on it.
+  execute(db_, path_, "in_transaction", "BEGIN IMMEDIATE");
+  try {
+    work();
+    execute(db_, path_, "in_transaction", "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+double SqliteStore::now() const {
+  // One machine shares an SQLite file, so its clock is the study's clock.
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::optional<TrialRecord> SqliteStore::claim_queued_trial(const std::string& worker, double now) {
+  Statement oldest(db_, path_, "claim_queued_trial",
+                   "SELECT id FROM trials WHERE state = ?1 ORDER BY id LIMIT 1");
+  oldest.bind(1, to_string(TrialState::kQueued));
+  if (!oldest.step()) return std::nullopt;
+  const int64_t id = oldest.column_int(0);
+
+  Statement claim(db_, path_, "claim_queued_trial",
+                  "UPDATE trials SET state = ?2, attempt = attempt + 1, started_at = ?3, "
+                  "heartbeat_at = ?3, worker = ?4 WHERE id = ?1 AND state = ?5");
+  claim.bind(1, id);
+  claim.bind(2, to_string(TrialState::kRunning));
+  claim.bind(3, now);
+  claim.bind(4, worker);
+  claim.bind(5, to_string(TrialState::kQueued));
+  claim.run();
+  if (sqlite3_changes64(db_) != 1) return std::nullopt;
+
+  // Epochs of the lost attempt are not part of this one's result, and would collide with it.
+  Statement forget(db_, path_, "claim_queued_trial", "DELETE FROM epochs WHERE trial_id = ?1");
+  forget.bind(1, id);
+  forget.run();
+  return trial(id);
+}
+
+bool SqliteStore::heartbeat(int64_t trial_id, int64_t attempt, double now) {
+  Statement update(db_, path_, "heartbeat",
+                   "UPDATE trials SET heartbeat_at = ?3 WHERE id = ?1 AND attempt = ?2 "
+                   "AND state = ?4");
+  update.bind(1, trial_id);
+  update.bind(2, attempt);
+  update.bind(3, now);
+  update.bind(4, to_string(TrialState::kRunning));
+  update.run();
+  return sqlite3_changes64(db_) == 1;
+}
+
+std::vector<TrialRecord> SqliteStore::requeue_stale_trials(double now, double timeout_s,
+                                                           int64_t max_attempts) {
+  const std::string sql = fmt::format(
+      "SELECT {} FROM trials WHERE state = ?1 AND heartbeat_at < ?2 ORDER BY id", kTrialColumns);
+  std::vector<TrialRecord> stale;
+  {
+    Statement select(db_, path_, "requeue_stale_trials", sql.c_str());
+    select.bind(1, to_string(TrialState::kRunning));
+    select.bind(2, now - timeout_s);
+    while (select.step()) stale.push_back(read_trial(select, path_));
+  }
+
+  std::vector<TrialRecord> changed;
+  for (TrialRecord& trial : stale) {
+    const bool give_up = trial.attempt >= max_attempts;
+    Statement update(db_, path_, "requeue_stale_trials",
+                     "UPDATE trials SET state = ?3, finished_at = ?4, error = ?5 "
+                     "WHERE id = ?1 AND attempt = ?2 AND state = ?6");
+    update.bind(1, trial.id);
+    update.bind(2, trial.attempt);
+    update.bind(3, to_string(give_up ? TrialState::kFailed : TrialState::kQueued));
+    update.bind(4, give_up ? now : std::nan(""));
+    update.bind(5, give_up ? internal::lost_worker_error(trial, now, timeout_s, max_attempts)
+                           : std::string());
+    update.bind(6, to_string(TrialState::kRunning));
+    update.run();
+    // Another process may have changed the trial between the select and this update.
+    if (sqlite3_changes64(db_) == 1) changed.push_back(*this->trial(trial.id));
+  }
+  return changed;
 }
 
 }  // namespace nascent

@@ -205,6 +205,53 @@ class FailingPoolEvaluator : public Evaluator {
   }
 };
 
+TEST_F(SearchTest, StorageUrlPutsTheTrialsInThatStoreAndResumesFromIt) {
+  const std::string store_dir = fresh_directory("search_storage");
+  const std::string url = "sqlite://" + store_dir + "/elsewhere.db";
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 3), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("search_storage_out");
+  options.storage_url = url;
+  options.study_name = "named";
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  run_search(config, options);
+
+  EXPECT_FALSE(std::filesystem::exists(options.output_dir + "/study.db"));
+  const Store store = Store::open(url, "named", StudyOpenMode::kExisting);
+  const auto counts = store.count_by_state();
+  EXPECT_EQ(counts.at(TrialState::kComplete) + counts.at(TrialState::kFailed), 3);
+
+  // A larger budget resumes from the same store.
+  config.budget.max_trials = 5;
+  const nlohmann::json summary = run_search(config, options);
+  EXPECT_EQ(
+      summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(), 5);
+}
+
+TEST_F(SearchTest, StudyCreatedForWorkersIsRefused) {
+  const std::string url = "sqlite://" + fresh_directory("search_worker_study") + "/study.db";
+  {
+    Store store = Store::open(url, "shared", StudyOpenMode::kCreateIfMissing);
+    store.set_study_value("worker_settings", "made by create-study");
+  }
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 3), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("search_worker_study_out");
+  options.storage_url = url;
+  options.study_name = "shared";
+  options.skip_final = true;
+  try {
+    run_search(config, options);
+    ADD_FAILURE() << "expected nascent::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("created for workers"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {
   const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 8), "test.yaml");
   SearchRunOptions options;

@@ -95,7 +95,8 @@ TEST(TrialStateTest, NamesRoundTrip) {
   const std::vector<std::pair<TrialState, std::string>> names = {
       {TrialState::kRunning, "running"}, {TrialState::kComplete, "complete"},
       {TrialState::kFailed, "failed"},   {TrialState::kInvalid, "invalid"},
-      {TrialState::kPruned, "pruned"},   {TrialState::kInterrupted, "interrupted"}};
+      {TrialState::kPruned, "pruned"},   {TrialState::kInterrupted, "interrupted"},
+      {TrialState::kQueued, "queued"}};
   for (const auto& [state, name] : names) {
     EXPECT_EQ(to_string(state), name);
     EXPECT_EQ(trial_state_from_string(name), state);
@@ -123,7 +124,40 @@ TEST_F(StoreTest, StudyValuesRoundTrip) {
 TEST_F(StoreTest, OpenSetsPragmasAndSchemaVersion) {
   { Store store(path_); }
   EXPECT_EQ(query_raw(path_, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(query_raw(path_, "PRAGMA user_version"), "1");
+  EXPECT_EQ(query_raw(path_, "PRAGMA user_version"), "2");
+}
+
+TEST_F(StoreTest, VersionOneFileIsMigratedKeepingItsTrials) {
+  // A study as nascent wrote it before workers existed (schema version 1).
+  execute_raw(path_, R"sql(
+CREATE TABLE study (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+CREATE TABLE trials (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, architecture TEXT NOT NULL,
+  architecture_hash TEXT NOT NULL, state TEXT NOT NULL, validation_accuracy REAL,
+  params INTEGER NOT NULL, flops INTEGER NOT NULL, train_seconds REAL, started_at REAL,
+  finished_at REAL, error TEXT NOT NULL, result_json TEXT NOT NULL);
+CREATE TABLE epochs (
+  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+  train_loss REAL, train_accuracy REAL, validation_loss REAL, validation_accuracy REAL,
+  learning_rate REAL, seconds REAL, PRIMARY KEY (trial_id, epoch)) WITHOUT ROWID;
+INSERT INTO study VALUES ('seed', '4');
+INSERT INTO trials (architecture, architecture_hash, state, validation_accuracy, params, flops,
+  train_seconds, started_at, finished_at, error, result_json)
+  VALUES ('old-arch', 'old-hash', 'complete', 0.5, 10, 20, 1.5, 100.0, 101.5, '', '{}');
+PRAGMA user_version = 1;
+)sql");
+
+  Store store(path_);
+  EXPECT_EQ(query_raw(path_, "PRAGMA user_version"), "2");
+  EXPECT_EQ(store.study_value("seed"), "4");
+  const auto trials = store.trials();
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].architecture, "old-arch");
+  EXPECT_EQ(trials[0].validation_accuracy, 0.5);
+  EXPECT_EQ(trials[0].attempt, 1);
+  EXPECT_TRUE(std::isnan(trials[0].heartbeat_at));
+  EXPECT_EQ(trials[0].worker, "");
+  EXPECT_EQ(store.integrity_check(), "ok");
 }
 
 TEST_F(StoreTest, BeginAndFinishTrialKeepEveryField) {
@@ -324,7 +358,7 @@ TEST_F(StoreTest, InterruptRunningTrials) {
 TEST_F(StoreTest, CountByStateListsEveryState) {
   Store store(path_);
   auto counts = store.count_by_state();
-  ASSERT_EQ(counts.size(), 6u);
+  ASSERT_EQ(counts.size(), 7u);
   for (const auto& [state, count] : counts) EXPECT_EQ(count, 0) << to_string(state);
 
   const int64_t complete = store.begin_trial("a", "h", 1.0);
@@ -336,13 +370,14 @@ TEST_F(StoreTest, CountByStateListsEveryState) {
   store.begin_trial("d", "h", 1.0);
 
   counts = store.count_by_state();
-  ASSERT_EQ(counts.size(), 6u);
+  ASSERT_EQ(counts.size(), 7u);
   EXPECT_EQ(counts[TrialState::kRunning], 2);
   EXPECT_EQ(counts[TrialState::kComplete], 1);
   EXPECT_EQ(counts[TrialState::kPruned], 1);
   EXPECT_EQ(counts[TrialState::kFailed], 0);
   EXPECT_EQ(counts[TrialState::kInvalid], 0);
   EXPECT_EQ(counts[TrialState::kInterrupted], 0);
+  EXPECT_EQ(counts[TrialState::kQueued], 0);
 }
 
 TEST_F(StoreTest, ReopeningKeepsData) {
@@ -395,8 +430,8 @@ TEST_F(StoreTest, GarbageFileThrowsWithPath) {
 
 TEST_F(StoreTest, NewerSchemaVersionThrows) {
   { Store store(path_); }
-  execute_raw(path_, "PRAGMA user_version = 2");
-  expect_store_error([&] { Store store(path_); }, {path_, "schema version", "found 2"});
+  execute_raw(path_, "PRAGMA user_version = 3");
+  expect_store_error([&] { Store store(path_); }, {path_, "schema version", "found 3"});
 }
 
 TEST_F(StoreTest, ForeignDatabaseThrowsAndStaysUntouched) {

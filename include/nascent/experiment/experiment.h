@@ -34,6 +34,12 @@ using EvaluatorFactory = std::function<std::unique_ptr<Evaluator>(const Experime
 struct SearchRunOptions {
   /// Directory of the study: study.db, summary.json, model.pt. Created if absent.
   std::string output_dir;
+  /// Where the trials are stored: empty for `output_dir`/study.db, or a URL as
+  /// nascent::Store::open() takes it (`sqlite://PATH`, `postgresql://user@host:port/db`).
+  /// summary.json and model.pt stay in output_dir either way.
+  std::string storage_url;
+  /// The study's name in the store named by storage_url; empty means the config's `study`.
+  std::string study_name;
   /// Skip retraining the best architecture (tests of the search loop only).
   bool skip_final = false;
   EvaluatorFactory evaluator_factory;
@@ -46,6 +52,10 @@ struct SearchRunOptions {
 /// from the stored study, a space with no valid architecture).
 nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
                           const SearchEvents& events = {});
+
+/// The evaluator a search of `config` trains candidates with: loads and splits the data as
+/// run_search() does, then builds the training evaluator. Workers of a shared study use it.
+std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config);
 
 /// The state of a study directory as JSON (counts by state, best trial so far, budget,
 /// elapsed time, whether the final model exists). Throws if DIR holds no study.

@@ -11,8 +11,10 @@
 namespace nascent {
 
 /// The life of a trial. RUNNING trials found when a study is reopened were cut off by a dead
-/// process; they become INTERRUPTED and their architecture is queued again.
-enum class TrialState { kRunning, kComplete, kFailed, kInvalid, kPruned, kInterrupted };
+/// process; they become INTERRUPTED and their architecture is queued again. With workers, a
+/// RUNNING trial whose worker stopped sending heartbeats becomes QUEUED, and the next free
+/// worker claims it.
+enum class TrialState { kRunning, kComplete, kFailed, kInvalid, kPruned, kInterrupted, kQueued };
 
 /// "running", "complete", ... as stored and printed.
 const char* to_string(TrialState state);
@@ -49,6 +51,13 @@ struct TrialRecord {
   std::string error;
   /// Extra result fields as a JSON object text ("{}" when none).
   std::string result_json = "{}";
+  /// How many times a worker claimed the trial (1 for the first run); a result is accepted only
+  /// from the latest claim.
+  int64_t attempt = 1;
+  /// Unix time of the running worker's last heartbeat; NaN when never set.
+  double heartbeat_at = std::numeric_limits<double>::quiet_NaN();
+  /// The worker that runs or ran the trial ("host:pid"); empty for a single-process search.
+  std::string worker;
 };
 
 }  // namespace nascent

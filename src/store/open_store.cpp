@@ -1,0 +1,143 @@
+// nascent::Store: opening a study by URL, and the calls forwarded to its back end.
+
+#include <fmt/format.h>
+
+#include <string_view>
+
+#include "nascent/core/error.h"
+#include "nascent/store/store.h"
+#include "store/internal/postgres_store.h"
+#include "store/internal/sqlite_store.h"
+
+namespace nascent {
+
+namespace {
+
+constexpr std::string_view kSqliteScheme = "sqlite://";
+constexpr std::string_view kPostgresSchemes[] = {"postgresql://", "postgres://"};
+
+/// The study value that names the study a SQLite file holds.
+constexpr const char* kStudyNameKey = "study_name";
+
+/// A SQLite file holds one study, named when it was created; a second name is refused rather
+/// than mixed into the same trials.
+void open_sqlite_study(Store& store, const std::string& study, StudyOpenMode mode) {
+  store.in_transaction([&] {
+    const auto stored = store.study_value(kStudyNameKey);
+    if (stored && *stored == study) return;
+    if (stored) {
+      throw StoreError(
+          fmt::format("{}: expected study '{}', found study '{}' (a SQLite file "
+                      "holds one study; use another file for another study)",
+                      store.path(), study, *stored));
+    }
+    if (mode == StudyOpenMode::kExisting) {
+      throw StoreError(
+          fmt::format("{}: expected study '{}', found no study; create it first "
+                      "with nascent create-study",
+                      store.path(), study));
+    }
+    store.set_study_value(kStudyNameKey, study);
+  });
+}
+
+}  // namespace
+
+Store::Store(const std::string& path) : backend_(std::make_unique<SqliteStore>(path)) {}
+
+Store::Store(std::unique_ptr<StoreBackend> backend) : backend_(std::move(backend)) {}
+
+Store::~Store() = default;
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+
+Store Store::open(const std::string& url, const std::string& study, StudyOpenMode mode) {
+  if (study.empty()) {
+    throw StoreError(fmt::format("{}: expected a study name, found an empty one", url));
+  }
+
+  if (url.starts_with(kSqliteScheme)) {
+    const std::string path = url.substr(kSqliteScheme.size());
+    if (path.empty()) {
+      throw StoreError(fmt::format(
+          "--storage {}: expected sqlite://PATH (sqlite:///abs/study.db), found no path", url));
+    }
+    Store store(path);
+    open_sqlite_study(store, study, mode);
+    return store;
+  }
+
+  for (std::string_view scheme : kPostgresSchemes) {
+    if (url.starts_with(scheme)) {
+      return Store(std::make_unique<PostgresStore>(url, study, mode));
+    }
+  }
+
+  throw StoreError(fmt::format(
+      "--storage: expected sqlite://PATH or postgresql://user@host:port/database, found '{}'",
+      redact_url_password(url)));
+}
+
+const std::string& Store::path() const { return backend_->path(); }
+
+void Store::set_study_value(const std::string& key, const std::string& value) {
+  backend_->set_study_value(key, value);
+}
+
+std::optional<std::string> Store::study_value(const std::string& key) const {
+  return backend_->study_value(key);
+}
+
+int64_t Store::begin_trial(const std::string& architecture, const std::string& architecture_hash,
+                           double started_at, const std::string& worker) {
+  return backend_->begin_trial(architecture, architecture_hash, started_at, worker);
+}
+
+int64_t Store::insert_finished_trial(const TrialRecord& record) {
+  return backend_->insert_finished_trial(record);
+}
+
+void Store::finish_trial(const TrialRecord& record) { backend_->finish_trial(record); }
+
+bool Store::finish_claimed_trial(const TrialRecord& record) {
+  return backend_->finish_claimed_trial(record);
+}
+
+void Store::add_epoch(int64_t trial_id, const EpochMetrics& metrics) {
+  backend_->add_epoch(trial_id, metrics);
+}
+
+int64_t Store::interrupt_running_trials(double now) {
+  return backend_->interrupt_running_trials(now);
+}
+
+void Store::in_transaction(const std::function<void()>& work) { backend_->in_transaction(work); }
+
+double Store::now() const { return backend_->now(); }
+
+std::optional<TrialRecord> Store::claim_queued_trial(const std::string& worker, double now) {
+  return backend_->claim_queued_trial(worker, now);
+}
+
+bool Store::heartbeat(int64_t trial_id, int64_t attempt, double now) {
+  return backend_->heartbeat(trial_id, attempt, now);
+}
+
+std::vector<TrialRecord> Store::requeue_stale_trials(double now, double timeout_s,
+                                                     int64_t max_attempts) {
+  return backend_->requeue_stale_trials(now, timeout_s, max_attempts);
+}
+
+std::vector<TrialRecord> Store::trials() const { return backend_->trials(); }
+
+std::optional<TrialRecord> Store::trial(int64_t id) const { return backend_->trial(id); }
+
+std::vector<EpochMetrics> Store::epochs(int64_t trial_id) const {
+  return backend_->epochs(trial_id);
+}
+
+std::map<TrialState, int64_t> Store::count_by_state() const { return backend_->count_by_state(); }
+
+std::string Store::integrity_check() const { return backend_->integrity_check(); }
+
+}  // namespace nascent

@@ -1,0 +1,379 @@
+// Workers of one shared study as real `nascent worker` processes, on both store back ends,
+// with the NAS-Bench-201 table as the evaluator (no training): the budget holds across workers,
+// no architecture runs twice, a worker killed with SIGKILL loses no trial, SIGTERM records the
+// trial as interrupted, and many workers may start at the same instant.
+
+#include "nascent/experiment/worker.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "error_expectations.h"
+#include "nascent/eval/tabular.h"
+#include "nascent/experiment/config.h"
+#include "nascent/store/store.h"
+#include "test_support.h"
+
+namespace nascent {
+namespace {
+
+using testing_support::error_message;
+using testing_support::fresh_directory;
+
+const std::string kTable = NASCENT_SOURCE_DIR "/../shared/data/nasbench201/cifar10.csv";
+
+/// The table is read once for every test of this file.
+const Nasbench201Table& table() {
+  static const Nasbench201Table loaded = Nasbench201Table::load(kTable);
+  return loaded;
+}
+
+std::string study_config(int64_t max_trials, const std::string& strategy = "evolution") {
+  return fmt::format(R"(study: distributed
+seed: 11
+space: {{family: nasbench201}}
+strategy: {{name: {}}}
+budget: {{max_trials: {}}}
+)",
+                     strategy, max_trials);
+}
+
+/// A `nascent worker` child process whose output goes to files, read after it exits.
+struct WorkerProcess {
+  pid_t pid = -1;
+  std::string name;
+  std::string stdout_path;
+  std::string stderr_path;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+class WorkerTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string test_name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : test_name) c = c == '/' ? '_' : c;
+    directory_ = fresh_directory("worker_" + test_name);
+    study_ = fmt::format("{}_{}_{}", test_name, getpid(),
+                         std::chrono::steady_clock::now().time_since_epoch().count());
+    if (GetParam() == "sqlite") {
+      url_ = "sqlite://" + directory_ + "/study.db";
+      return;
+    }
+    const char* url = std::getenv("NASCENT_TEST_POSTGRES_URL");
+    if (url == nullptr) {
+      GTEST_SKIP() << "NASCENT_TEST_POSTGRES_URL is not set, so workers on PostgreSQL are not "
+                      "tested here (scripts/test.sh starts a server and sets it)";
+    }
+    url_ = url;
+  }
+
+  void TearDown() override {
+    // A failed assertion must not leave workers running after the test.
+    for (const auto& worker : started_) {
+      if (kill(worker.pid, 0) == 0) {
+        kill(worker.pid, SIGKILL);
+        waitpid(worker.pid, nullptr, 0);
+      }
+    }
+  }
+
+  void create(int64_t max_trials, double trial_s, double heartbeat_timeout_s = 30.0,
+              const std::string& strategy = "evolution") {
+    const ExperimentConfig config =
+        parse_experiment_config(study_config(max_trials, strategy), "distributed.yaml");
+    CreateStudyOptions options;
+    options.storage_url = url_;
+    options.study = study_;
+    options.table_path = kTable;
+    options.table_trial_s = trial_s;
+    options.heartbeat_timeout_s = heartbeat_timeout_s;
+    options.max_attempts = 3;
+    ASSERT_TRUE(create_study(config, options)["created"].get<bool>());
+  }
+
+  WorkerProcess start_worker(const std::string& name) {
+    WorkerProcess worker;
+    worker.name = name;
+    worker.stdout_path = directory_ + "/" + name + ".out";
+    worker.stderr_path = directory_ + "/" + name + ".err";
+    worker.pid = fork();
+    if (worker.pid == 0) {
+      const int out = open(worker.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = open(worker.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(out, STDOUT_FILENO);
+      dup2(err, STDERR_FILENO);
+      execl(NASCENT_BINARY, NASCENT_BINARY, "worker", "--storage", url_.c_str(), "--study",
+            study_.c_str(), "--name", name.c_str(), "--poll-s", "0.05", "--threads", "1",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    started_.push_back(worker);
+    return worker;
+  }
+
+  /// The exit code of a worker, or -1 (after killing it) when it runs longer than a minute.
+  int wait_exit(const WorkerProcess& worker) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    int status = 0;
+    while (waitpid(worker.pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(worker.pid, SIGKILL);
+        waitpid(worker.pid, &status, 0);
+        ADD_FAILURE() << worker.name << " still running after a minute; stderr:\n"
+                      << read_text(worker.stderr_path);
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  /// Polls the study until `ready` holds for its trials (at most 30 s); returns whether it did.
+  bool wait_for_trials(const std::function<bool(const std::vector<TrialRecord>&)>& ready) {
+    const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ready(store.trials())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  /// Checks what must hold at the end of every study: exactly `max_trials` finished trials,
+  /// none RUNNING or QUEUED, no architecture run twice, every result the table's, store intact.
+  void expect_study_complete(int64_t max_trials) {
+    const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
+    const auto counts = store.count_by_state();
+    EXPECT_EQ(counts.at(TrialState::kComplete), max_trials);
+    EXPECT_EQ(counts.at(TrialState::kFailed), 0);
+    EXPECT_EQ(counts.at(TrialState::kRunning), 0);
+    EXPECT_EQ(counts.at(TrialState::kQueued), 0);
+
+    std::set<std::string> completed_architectures;
+    for (const auto& trial : store.trials()) {
+      if (trial.state != TrialState::kComplete) continue;
+      EXPECT_TRUE(completed_architectures.insert(trial.architecture_hash).second)
+          << "architecture run twice: " << trial.architecture;
+      const auto row = table().find(trial.architecture);
+      ASSERT_TRUE(row.has_value()) << trial.architecture;
+      EXPECT_DOUBLE_EQ(trial.validation_accuracy,
+                       table().records()[static_cast<size_t>(*row)].val_acc_12 / 100.0);
+      EXPECT_FALSE(trial.worker.empty());
+    }
+    EXPECT_EQ(store.integrity_check(), "ok");
+  }
+
+  /// Trials a worker reports having stored ("N trials stored by this worker").
+  int64_t stored_by(const WorkerProcess& worker) {
+    const std::string output = read_text(worker.stdout_path);
+    const size_t at = output.find(" trials stored by this worker");
+    if (at == std::string::npos) {
+      ADD_FAILURE() << worker.name << " printed no summary: " << output;
+      return 0;
+    }
+    const size_t start = output.rfind(' ', at - 1) + 1;
+    return std::stoll(output.substr(start, at - start));
+  }
+
+  std::string directory_;
+  std::string study_;
+  std::string url_;
+  std::vector<WorkerProcess> started_;
+};
+
+TEST_P(WorkerTest, FourWorkersSpendExactlyTheBudget) {
+  constexpr int64_t kMaxTrials = 40;
+  create(kMaxTrials, 0.02);
+  std::vector<WorkerProcess> workers;
+  for (int i = 0; i < 4; ++i) workers.push_back(start_worker(fmt::format("w{}", i)));
+
+  int64_t reported = 0;
+  std::set<std::string> workers_that_ran;
+  for (const auto& worker : workers) {
+    EXPECT_EQ(wait_exit(worker), 0) << read_text(worker.stderr_path);
+    reported += stored_by(worker);
+  }
+  expect_study_complete(kMaxTrials);
+  // Every result a worker stored is in the store, and nothing else is.
+  EXPECT_EQ(reported, kMaxTrials);
+  const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
+  double best_accuracy = 0.0;
+  for (const auto& trial : store.trials()) {
+    workers_that_ran.insert(trial.worker);
+    best_accuracy = std::max(best_accuracy, trial.validation_accuracy);
+  }
+  EXPECT_GE(workers_that_ran.size(), 2u) << "the work was not shared";
+
+  const nlohmann::json status = shared_study_status(url_, study_);
+  EXPECT_EQ(status["trials"]["complete"].get<int64_t>(), kMaxTrials);
+  EXPECT_EQ(status["max_trials"].get<int64_t>(), kMaxTrials);
+  EXPECT_EQ(status["best"]["val_accuracy"].get<double>(), best_accuracy);
+  EXPECT_TRUE(status["running"].empty());
+  EXPECT_GT(status["elapsed_s"].get<double>(), 0.0);
+}
+
+TEST_P(WorkerTest, TrialOfAKilledWorkerFinishesOnAnother) {
+  create(2, 1.0, /*heartbeat_timeout_s=*/1.0);
+  const WorkerProcess doomed = start_worker("doomed");
+  int64_t doomed_trial = 0;
+  ASSERT_TRUE(wait_for_trials([&](const std::vector<TrialRecord>& trials) {
+    for (const auto& trial : trials) {
+      if (trial.state == TrialState::kRunning && trial.worker == "doomed") {
+        doomed_trial = trial.id;
+        return true;
+      }
+    }
+    return false;
+  }));
+  kill(doomed.pid, SIGKILL);
+  EXPECT_EQ(wait_exit(doomed), 128 + SIGKILL);
+
+  const WorkerProcess survivor = start_worker("survivor");
+  EXPECT_EQ(wait_exit(survivor), 0) << read_text(survivor.stderr_path);
+
+  expect_study_complete(2);
+  const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
+  const TrialRecord recovered = *store.trial(doomed_trial);
+  EXPECT_EQ(recovered.state, TrialState::kComplete);
+  EXPECT_EQ(recovered.worker, "survivor");
+  EXPECT_EQ(recovered.attempt, 2);
+  // spdlog writes warnings to stdout.
+  EXPECT_CONTAINS(read_text(survivor.stdout_path),
+                  fmt::format("trial {}: worker 'doomed' sent no heartbeat", doomed_trial));
+}
+
+TEST_P(WorkerTest, TrialsLongerThanTheTimeoutKeepTheirLiveWorkers) {
+  // Each trial takes 2.5 heartbeat timeouts: only the heartbeats keep it from being re-queued
+  // by the third worker, which has no trial of its own and looks for stale ones every 50 ms.
+  create(2, 2.5, /*heartbeat_timeout_s=*/1.0);
+  const WorkerProcess first = start_worker("first");
+  const WorkerProcess second = start_worker("second");
+  const WorkerProcess third = start_worker("third");
+  for (const auto& worker : {first, second, third}) {
+    EXPECT_EQ(wait_exit(worker), 0) << read_text(worker.stderr_path);
+  }
+
+  expect_study_complete(2);
+  const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
+  for (const auto& trial : store.trials()) EXPECT_EQ(trial.attempt, 1) << trial.id;
+  EXPECT_EQ(stored_by(first) + stored_by(second) + stored_by(third), 2);
+  for (const auto& worker : {first, second, third}) {
+    const std::string output = read_text(worker.stdout_path);
+    EXPECT_EQ(output.find("re-queued"), std::string::npos) << output;
+    EXPECT_EQ(output.find("discarded:"), std::string::npos) << output;
+  }
+}
+
+TEST_P(WorkerTest, SigtermRecordsTheTrialInterruptedAndItRunsAgain) {
+  create(1, 30.0);
+  const WorkerProcess stopped = start_worker("stopped");
+  ASSERT_TRUE(wait_for_trials([](const std::vector<TrialRecord>& trials) {
+    return !trials.empty() && trials[0].state == TrialState::kRunning;
+  }));
+  kill(stopped.pid, SIGTERM);
+  EXPECT_EQ(wait_exit(stopped), 130);
+  EXPECT_CONTAINS(read_text(stopped.stderr_path), "recorded as interrupted");
+
+  const Store store = Store::open(url_, study_, StudyOpenMode::kExisting);
+  auto trials = store.trials();
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].state, TrialState::kInterrupted);
+
+  // Workers read the trial time from the store; a short one keeps the rerun quick.
+  Store writable = Store::open(url_, study_, StudyOpenMode::kExisting);
+  writable.set_study_value("table_trial_s", "0");
+  const WorkerProcess resumed = start_worker("resumed");
+  EXPECT_EQ(wait_exit(resumed), 0) << read_text(resumed.stderr_path);
+  trials = store.trials();
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(trials[1].architecture, trials[0].architecture);
+  EXPECT_EQ(trials[1].state, TrialState::kComplete);
+  EXPECT_EQ(trials[1].worker, "resumed");
+}
+
+TEST_P(WorkerTest, EightWorkersStartedAtTheSameInstant) {
+  constexpr int64_t kMaxTrials = 48;
+  create(kMaxTrials, 0.0);
+  std::vector<WorkerProcess> workers;
+  for (int i = 0; i < 8; ++i) workers.push_back(start_worker(fmt::format("w{}", i)));
+
+  int64_t reported = 0;
+  for (const auto& worker : workers) {
+    EXPECT_EQ(wait_exit(worker), 0) << read_text(worker.stderr_path);
+    const std::string output = read_text(worker.stdout_path) + read_text(worker.stderr_path);
+    EXPECT_EQ(output.find("locked"), std::string::npos) << output;
+    reported += stored_by(worker);
+  }
+  expect_study_complete(kMaxTrials);
+  EXPECT_EQ(reported, kMaxTrials);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothBackEnds, WorkerTest,
+                         ::testing::Values(std::string("sqlite"), std::string("postgresql")),
+                         [](const auto& info) { return info.param; });
+
+TEST(CreateStudyTest, SameSettingsAgainChangeNothingOtherSettingsAreRefused) {
+  const std::string url = "sqlite://" + fresh_directory("create_study") + "/study.db";
+  ExperimentConfig config = parse_experiment_config(study_config(10), "distributed.yaml");
+  CreateStudyOptions options;
+  options.storage_url = url;
+  options.study = "same";
+  options.table_path = kTable;
+  EXPECT_TRUE(create_study(config, options)["created"].get<bool>());
+  EXPECT_FALSE(create_study(config, options)["created"].get<bool>());
+
+  config.budget.max_trials = 11;
+  const std::string message = error_message([&] { create_study(config, options); });
+  EXPECT_CONTAINS(message, "was 'budget.max_trials=10', now 'budget.max_trials=11'");
+}
+
+TEST(CreateStudyTest, TableNeedsTheTablesSpace) {
+  const std::string url = "sqlite://" + fresh_directory("create_study_space") + "/study.db";
+  const ExperimentConfig config = parse_experiment_config(
+      "space: {family: nasbench201, operations: [none, skip_connect]}\nbudget: {max_trials: 3}\n",
+      "small.yaml");
+  CreateStudyOptions options;
+  options.storage_url = url;
+  options.study = "small";
+  options.table_path = kTable;
+  const std::string message = error_message([&] { create_study(config, options); });
+  EXPECT_CONTAINS(message, "expected a space of family nasbench201 with the table's 15625");
+  EXPECT_CONTAINS(message, "found family nasbench201 with 64");
+}
+
+TEST(CreateStudyTest, BadSettingsAreNamed) {
+  const ExperimentConfig config = parse_experiment_config(study_config(10), "distributed.yaml");
+  CreateStudyOptions options;
+  options.storage_url = "sqlite://" + fresh_directory("create_study_bad") + "/study.db";
+  options.study = "bad";
+  options.max_attempts = 0;
+  EXPECT_CONTAINS(error_message([&] { create_study(config, options); }),
+                  "--max-attempts: expected an integer >= 1, found 0");
+  options.max_attempts = 1;
+  options.table_trial_s = 2.0;
+  EXPECT_CONTAINS(error_message([&] { create_study(config, options); }),
+                  "--table-trial-s: expected --table as well");
+}
+
+}  // namespace
+}  // namespace nascent
