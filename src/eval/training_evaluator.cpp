@@ -41,6 +41,7 @@ class TrainingEvaluator : public Evaluator {
     TrainingCallbacks callbacks;
     callbacks.on_epoch = context.on_epoch;
     callbacks.on_step = context.on_step;
+    callbacks.stop_after_epoch = context.should_prune;
     const TrainingOutcome outcome =
         train_model(*network.module, network.forward, train_, &validation_, options_, callbacks);
 
@@ -61,6 +62,7 @@ class TrainingEvaluator : public Evaluator {
       return evaluation;
     }
     evaluation.validation_accuracy = outcome.epochs.back().validation_accuracy;
+    if (outcome.stopped_early) evaluation.state = TrialState::kPruned;
     return evaluation;
   }
 
