@@ -250,9 +250,12 @@ std::string format_correlation(double value) {
 }
 
 int run_proxies_command(const std::string& config_path, const nascent::ProxyStudyOptions& options,
-                        const std::optional<int64_t>& train_size, const std::string& json_path) {
+                        const std::optional<int64_t>& train_size,
+                        const std::optional<int64_t>& validation_size,
+                        const std::string& json_path) {
   nascent::ExperimentConfig config = nascent::load_experiment_config(config_path);
   if (train_size) config.data.search_train_size = *train_size;
+  if (validation_size) config.data.validation_size = *validation_size;
   options.validate();
   nascent::set_torch_threads(config.threads);
   spdlog::info("proxies of '{}': {} architectures, each trained {} epoch(s); proxy batch {}",
@@ -373,6 +376,7 @@ int main(int argc, char** argv) {
   std::string proxies_config;
   nascent::ProxyStudyOptions proxies_options;
   std::optional<int64_t> proxies_train_size;
+  std::optional<int64_t> proxies_validation_size;
   std::string proxies_json;
   auto* proxies = app.add_subcommand(
       "proxies", "Rank correlation of zero-cost proxies with trained accuracy in a space");
@@ -391,6 +395,10 @@ int main(int argc, char** argv) {
       ->add_option("--train-size", proxies_train_size,
                    "Override data.search_train_size (images each architecture trains on)")
       ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  proxies
+      ->add_option("--validation-size", proxies_validation_size,
+                   "Override data.validation_size (images each architecture is validated on)")
+      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
   proxies->add_option("--json", proxies_json, "Also write every score and accuracy to this file");
 
   try {
@@ -428,7 +436,8 @@ int main(int argc, char** argv) {
     if (*status) return run_status_command(status_dir, status_json);
     if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
     if (*proxies) {
-      return run_proxies_command(proxies_config, proxies_options, proxies_train_size, proxies_json);
+      return run_proxies_command(proxies_config, proxies_options, proxies_train_size,
+                                 proxies_validation_size, proxies_json);
     }
     if (*nasbench201) {
       for (const auto& name : bench_strategies) bench_options.add_strategy(name);

@@ -522,7 +522,8 @@ nlohmann::json search_summary(const ExperimentConfig& config, const StudyData& d
                       {"cells_per_stage", config.network.cell.cells_per_stage},
                       {"channels", config.network.cell.channels}};
   summary["search_elapsed_s"] = clock.search_elapsed();
-  for (const auto& [key, value] : cheap_evaluation_json(config).items()) summary[key] = value;
+  const nlohmann::json cheap_evaluation = cheap_evaluation_json(config);
+  for (const auto& [key, value] : cheap_evaluation.items()) summary[key] = value;
   summary["best"] = nullptr;
   return summary;
 }

@@ -1,0 +1,185 @@
+// The search with cheap evaluation: pruning of scripted learning curves (stored as PRUNED, the
+// same decisions after a resume), the proxy as evaluator, pre-filter and warm start, and
+// low-fidelity training, on a tiny synthetic dataset.
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "nascent/eval/training_evaluator.h"
+#include "nascent/experiment/cheap_evaluation.h"
+#include "nascent/experiment/experiment.h"
+#include "nascent/store/store.h"
+#include "nascent/train/runtime.h"
+#include "test_support.h"
+
+namespace nascent {
+namespace {
+
+using testing_support::fresh_directory;
+using testing_support::write_quadrant_dataset;
+
+std::string config_text(const std::string& data_dir, int64_t max_trials,
+                        const std::string& sections) {
+  return fmt::format(R"(study: cheap
+seed: 5
+threads: 1
+data: {{dataset: idx, directory: {}, validation_size: 200}}
+space:
+  stem_width: [8]
+  stages: {{min: 1, max: 2}}
+  depth: 1
+  downsample: [max_pool, stride]
+  op: [conv, sep_conv, max_pool]
+  width: [8, 16]
+  kernel: [3, 5]
+  activation: [relu, gelu]
+  batch_norm: [true]
+  skip: [none]
+  dense_layers: 0
+  dropout: [0]
+strategy: {{name: evolution, population: 4, sample: 2}}
+budget: {{max_trials: {}}}
+train: {{epochs: 3, batch_size: 32, learning_rate: 0.05}}
+final: {{epochs: 1}}
+{})",
+                     data_dir, max_trials, sections);
+}
+
+/// Learning curves made up from the architecture: accuracy at epoch e is a per-architecture
+/// level plus 0.05 e. It honours should_prune like the training evaluator does.
+class ScriptedCurveEvaluator : public Evaluator {
+ public:
+  ArchitectureCheck check(const Architecture& architecture) const override {
+    return check_macro_architecture(architecture, {1, 12, 12}, 4);
+  }
+
+  Evaluation evaluate(const Architecture& architecture, const TrialContext& context) override {
+    const double level = static_cast<double>(architecture.hash() % 40) / 100.0;
+    Evaluation evaluation;
+    for (int64_t epoch = 1; epoch <= 3; ++epoch) {
+      EpochMetrics metrics;
+      metrics.epoch = epoch;
+      metrics.validation_accuracy = level + 0.05 * static_cast<double>(epoch);
+      evaluation.epochs.push_back(metrics);
+      evaluation.validation_accuracy = metrics.validation_accuracy;
+      if (context.on_epoch) context.on_epoch(metrics);
+      if (epoch < 3 && context.should_prune && context.should_prune(metrics)) {
+        evaluation.state = TrialState::kPruned;
+        break;
+      }
+    }
+    return evaluation;
+  }
+};
+
+class CheapSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    set_torch_threads(1);
+    data_dir_ = fresh_directory(std::string("cheap_data_") +
+                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    write_quadrant_dataset(data_dir_, 400, 100);
+  }
+
+  std::string data_dir_;
+};
+
+/// Every stored trial's state against the decisions decide_pruning makes from the store.
+void expect_stored_decisions_reproduce(const std::string& out, const PruningOptions& options) {
+  const Store store(out + "/study.db");
+  for (const auto& trial : store.trials()) {
+    if (trial.state != TrialState::kComplete && trial.state != TrialState::kPruned) continue;
+    const auto history = pruning_history(store, trial.id);
+    std::vector<double> curve;
+    bool pruned = false;
+    for (const auto& epoch : store.epochs(trial.id)) {
+      curve.push_back(epoch.validation_accuracy);
+      if (curve.size() < 3 && decide_pruning(options, curve, history).prune) {
+        pruned = true;
+        break;
+      }
+    }
+    EXPECT_EQ(trial.state == TrialState::kPruned, pruned) << "trial " << trial.id;
+    EXPECT_EQ(static_cast<int64_t>(curve.size()),
+              static_cast<int64_t>(store.epochs(trial.id).size()));
+  }
+}
+
+TEST_F(CheapSearchTest, PrunedTrialsAreStoredWithTheirMetricsAndResumeDecidesTheSame) {
+  const std::string out = fresh_directory("cheap_pruning");
+  const std::string pruning = "pruning: {rule: median, min_trials: 2}\n";
+  SearchRunOptions options;
+  options.output_dir = out;
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<ScriptedCurveEvaluator>();
+  };
+
+  // Half the budget, then a resume to the full budget.
+  run_search(parse_experiment_config(config_text(data_dir_, 6, pruning), "cheap.yaml"), options);
+  const nlohmann::json summary = run_search(
+      parse_experiment_config(config_text(data_dir_, 14, pruning), "cheap.yaml"), options);
+
+  const int64_t pruned = summary["trials"]["pruned"].get<int64_t>();
+  EXPECT_GT(pruned, 0);
+  EXPECT_EQ(summary["trials"]["complete"].get<int64_t>() + pruned, 14);
+  EXPECT_EQ(summary["pruning"]["rule"], "median");
+  EXPECT_EQ(summary["pruning"]["min_trials"], 2);
+
+  const Store store(out + "/study.db");
+  for (const auto& trial : store.trials()) {
+    if (trial.state != TrialState::kPruned) continue;
+    const auto epochs = store.epochs(trial.id);
+    ASSERT_FALSE(epochs.empty());
+    EXPECT_LT(epochs.size(), 3u);
+    EXPECT_DOUBLE_EQ(trial.validation_accuracy, epochs.back().validation_accuracy);
+    EXPECT_NE(trial.error.find("by the median rule"), std::string::npos) << trial.error;
+  }
+  const nlohmann::json status = study_status(out);
+  EXPECT_EQ(status["trials"]["pruned"].get<int64_t>(), pruned);
+
+  PruningOptions options_used;
+  options_used.rule = "median";
+  options_used.min_trials = 2;
+  expect_stored_decisions_reproduce(out, options_used);
+}
+
+TEST_F(CheapSearchTest, ProxyEvaluatorPrefilterWarmStartAndLowFidelityRunEndToEnd) {
+  const std::vector<std::string> sections = {
+      "proxy: {use: evaluator, name: synflow, batch_size: 8}\n",
+      "proxy: {use: prefilter, name: naswot, batch_size: 8, candidates: 3, keep: 1}\n",
+      "proxy: {use: warm_start, name: grad_norm, batch_size: 8, candidates: 6, keep: 2}\n",
+      "fidelity: {data_fraction: 0.5, width_multiplier: 0.5, resolution: 8}\n"};
+  for (size_t i = 0; i < sections.size(); ++i) {
+    SearchRunOptions options;
+    options.output_dir = fresh_directory("cheap_end_to_end_" + std::to_string(i));
+    options.skip_final = true;
+    const ExperimentConfig config =
+        parse_experiment_config(config_text(data_dir_, 3, sections[i]), "cheap.yaml");
+    const nlohmann::json summary = run_search(config, options);
+    EXPECT_EQ(summary["trials"]["complete"].get<int64_t>(), 3) << sections[i];
+    EXPECT_EQ(summary["proxy"]["use"], config.proxy.use);
+    EXPECT_EQ(summary["fidelity"]["candidates"]["width_multiplier"],
+              config.fidelity.width_multiplier);
+    EXPECT_EQ(summary["fidelity"]["final"]["resolution"], "full");
+  }
+}
+
+// The proxy evaluator's objective is the proxy score: params ranks by parameter count.
+TEST_F(CheapSearchTest, ProxyEvaluatorScoresAreTheObjective) {
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("cheap_params");
+  options.skip_final = true;
+  const ExperimentConfig config = parse_experiment_config(
+      config_text(data_dir_, 4, "proxy: {use: evaluator, name: params}\n"), "cheap.yaml");
+  run_search(config, options);
+  const Store store(options.output_dir + "/study.db");
+  for (const auto& trial : store.trials()) {
+    EXPECT_EQ(trial.validation_accuracy, static_cast<double>(trial.params));
+  }
+}
+
+}  // namespace
+}  // namespace nascent
