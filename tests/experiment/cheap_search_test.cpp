@@ -6,10 +6,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
+#include "nascent/core/error.h"
+#include "nascent/eval/proxy_names.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/cheap_evaluation.h"
 #include "nascent/experiment/experiment.h"
+#include "nascent/experiment/proxy_study.h"
+#include "nascent/nn/build_network.h"
+#include "nascent/nn/macro_net.h"
+#include "nascent/space/macro_space.h"
 #include "nascent/store/store.h"
 #include "nascent/train/runtime.h"
 #include "test_support.h"
@@ -179,6 +186,90 @@ TEST_F(CheapSearchTest, ProxyEvaluatorScoresAreTheObjective) {
   for (const auto& trial : store.trials()) {
     EXPECT_EQ(trial.validation_accuracy, static_cast<double>(trial.params));
   }
+}
+
+TEST_F(CheapSearchTest, ProxyStudyScoresTrainsAndCorrelatesEverySample) {
+  const ExperimentConfig config =
+      parse_experiment_config(config_text(data_dir_, 3, ""), "cheap.yaml");
+  ProxyStudyOptions options;
+  options.samples = 5;
+  options.train_epochs = 1;
+  options.batch_size = 16;
+  int64_t reported = 0;
+  const ProxyStudyResult result =
+      run_proxy_study(config, options, [&](const ProxyStudyRow&, int64_t index, int64_t total) {
+        EXPECT_EQ(index, reported++);
+        EXPECT_EQ(total, 5);
+      });
+
+  ASSERT_EQ(result.rows.size(), 5u);
+  std::set<std::string> architectures;
+  for (const auto& row : result.rows) {
+    architectures.insert(row.architecture);
+    EXPECT_EQ(row.scores.size(), proxy_names().size());
+    EXPECT_EQ(row.scores.at("params"), static_cast<double>(row.params));
+    EXPECT_GE(row.validation_accuracy, 0.0);
+    EXPECT_LE(row.validation_accuracy, 1.0);
+  }
+  EXPECT_EQ(architectures.size(), 5u);
+  ASSERT_EQ(result.correlations.size(), proxy_names().size());
+  for (size_t i = 0; i < result.correlations.size(); ++i) {
+    EXPECT_EQ(result.correlations[i].proxy, proxy_names()[i]);
+    const double spearman = result.correlations[i].spearman;
+    EXPECT_TRUE(std::isnan(spearman) || (spearman >= -1.0 && spearman <= 1.0));
+  }
+  const nlohmann::json json = proxy_study_json(result);
+  EXPECT_EQ(json["architectures"].size(), 5u);
+  EXPECT_EQ(json["correlations"].size(), proxy_names().size());
+  EXPECT_EQ(json["train_epochs"], 1);
+
+  options.samples = 2;
+  try {
+    run_proxy_study(config, options);
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_STREQ(error.what(), "--samples: expected at least 3 architectures, found 2");
+  }
+}
+
+// Halving every width: stem 8 -> 4, conv 16 -> 8, mbconv hidden 8 * 2 -> 4 * 2, a skip across
+// equal widths still adds up, and the logits keep the class count.
+TEST(LowFidelityTest, WidthMultiplierNarrowsEveryLayer) {
+  MacroSpaceOptions space_options;
+  space_options.stem_width = Decision::categorical("", {"8"});
+  space_options.stages = Decision::integer("", 1, 1);
+  space_options.depth = Decision::integer("", 2, 2);
+  space_options.downsample = Decision::categorical("", {"none"});
+  space_options.op = Decision::categorical("", {"conv", "mbconv"});
+  space_options.width = Decision::categorical("", {"16"});
+  space_options.kernel = Decision::categorical("", {"3"});
+  space_options.expansion = Decision::categorical("", {"2"});
+  space_options.activation = Decision::categorical("", {"relu"});
+  space_options.batch_norm = Decision::categorical("", {"true"});
+  space_options.skip = Decision::categorical("", {"none", "1"});
+  space_options.dense_layers = Decision::integer("", 1, 1);
+  space_options.dense_width = Decision::categorical("", {"32"});
+  space_options.dropout = Decision::categorical("", {"0"});
+  const SearchSpace space = make_macro_space(space_options);
+  const Architecture architecture = space.parse(
+      "stem.width=8 stages=1 s1.depth=2 s1.downsample=none s1.l1.op=conv s1.l1.width=16 "
+      "s1.l1.kernel=3 s1.l1.activation=relu s1.l1.batch_norm=true s1.l1.skip=none "
+      "s1.l2.op=mbconv s1.l2.width=16 s1.l2.kernel=3 s1.l2.expansion=2 s1.l2.activation=relu "
+      "s1.l2.batch_norm=true s1.l2.skip=1 head.dense_layers=1 head.dense1.width=32 "
+      "head.dropout=0");
+  NetworkFamily family;
+  const BuiltNetwork full = build_network(family, architecture, {1, 8, 8}, 3);
+  family.width_multiplier = 0.5;
+  const BuiltNetwork narrow = build_network(family, architecture, {1, 8, 8}, 3);
+
+  // Stem conv 1->4 (36) + BN (8); conv 4->8 k3 (288) + BN (16); mbconv 8->16->16->8 with a
+  // depthwise 3x3: 128 + 32 + 144 + 32 + 128 + 16; dense 8->16 (144); classifier 16->3 (51).
+  EXPECT_EQ(count_parameters(*narrow.module),
+            36 + 8 + 288 + 16 + 128 + 32 + 144 + 32 + 128 + 16 + 144 + 51);
+  EXPECT_LT(count_parameters(*narrow.module), count_parameters(*full.module));
+  torch::NoGradGuard no_grad;
+  narrow.module->eval();
+  EXPECT_EQ(narrow.forward(torch::zeros({2, 1, 8, 8})).sizes(), (std::vector<int64_t>{2, 3}));
 }
 
 }  // namespace
