@@ -9,6 +9,7 @@
 #include <set>
 
 #include "nascent/core/error.h"
+#include "nascent/core/random.h"
 #include "nascent/eval/proxy_names.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/cheap_evaluation.h"
@@ -186,6 +187,32 @@ TEST_F(CheapSearchTest, ProxyEvaluatorScoresAreTheObjective) {
   for (const auto& trial : store.trials()) {
     EXPECT_EQ(trial.validation_accuracy, static_cast<double>(trial.params));
   }
+}
+
+// The training evaluator asks after every epoch but the last, and stops when told.
+TEST_F(CheapSearchTest, TrainingStopsWhenThePrunerSaysSo) {
+  const ExperimentConfig config =
+      parse_experiment_config(config_text(data_dir_, 3, ""), "cheap.yaml");
+  const auto [train, validation] = load_search_datasets(config);
+  const auto evaluator = make_training_evaluator(train, validation, config.train);
+  Rng rng(1);
+  Architecture architecture = config.space.sample(rng);
+  while (!evaluator->check(architecture).valid) architecture = config.space.sample(rng);
+
+  TrialContext context;
+  int64_t asked = 0;
+  context.should_prune = [&](const EpochMetrics&) { return ++asked == 1; };
+  const Evaluation pruned = evaluator->evaluate(architecture, context);
+  EXPECT_EQ(pruned.state, TrialState::kPruned);
+  ASSERT_EQ(pruned.epochs.size(), 1u);
+  EXPECT_EQ(pruned.validation_accuracy, pruned.epochs.back().validation_accuracy);
+
+  asked = 0;
+  context.should_prune = [&](const EpochMetrics&) { return ++asked == 0; };
+  const Evaluation complete = evaluator->evaluate(architecture, context);
+  EXPECT_EQ(complete.state, TrialState::kComplete);
+  EXPECT_EQ(complete.epochs.size(), 3u);
+  EXPECT_EQ(asked, 2);
 }
 
 TEST_F(CheapSearchTest, ProxyStudyScoresTrainsAndCorrelatesEverySample) {
