@@ -10,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -257,6 +258,15 @@ int run_proxies_command(const std::string& config_path, const nascent::ProxyStud
   if (train_size) config.data.search_train_size = *train_size;
   if (validation_size) config.data.validation_size = *validation_size;
   options.validate();
+  if (!json_path.empty()) {
+    // Refuse an unwritable --json now rather than after every architecture has trained.
+    const bool existed = std::filesystem::exists(json_path);
+    if (!std::ofstream(json_path, std::ios::app)) {
+      throw nascent::Error(
+          fmt::format("--json: expected a writable file, found '{}' cannot be opened", json_path));
+    }
+    if (!existed) std::filesystem::remove(json_path);
+  }
   nascent::set_torch_threads(config.threads);
   spdlog::info("proxies of '{}': {} architectures, each trained {} epoch(s); proxy batch {}",
                config.study, options.samples, options.train_epochs, options.batch_size);

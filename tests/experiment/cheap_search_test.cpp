@@ -5,7 +5,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "nascent/core/error.h"
@@ -27,6 +31,17 @@ namespace {
 
 using testing_support::fresh_directory;
 using testing_support::write_quadrant_dataset;
+using testing_support::write_text;
+
+/// Runs a shell command; returns its standard output and sets `status` to its exit status.
+std::string run_command(const std::string& command, int& status) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[256];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  status = pipe != nullptr ? WEXITSTATUS(pclose(pipe)) : -1;
+  return output;
+}
 
 std::string config_text(const std::string& data_dir, int64_t max_trials,
                         const std::string& sections) {
@@ -257,6 +272,36 @@ TEST_F(CheapSearchTest, ProxyStudyScoresTrainsAndCorrelatesEverySample) {
   } catch (const Error& error) {
     EXPECT_STREQ(error.what(), "--samples: expected at least 3 architectures, found 2");
   }
+}
+
+TEST_F(CheapSearchTest, ProxiesCommandPrintsTheTableAndWritesJson) {
+  const std::string directory = fresh_directory("cheap_command");
+  const std::string config_path = directory + "/cheap.yaml";
+  write_text(config_path, config_text(data_dir_, 3, ""));
+  const std::string json_path = directory + "/proxies.json";
+  int status = 0;
+  const std::string output =
+      run_command(fmt::format("{} proxies {} --samples 3 --train-epochs 1 --batch-size 8 "
+                              "--json {} 2>/dev/null",
+                              NASCENT_BINARY, config_path, json_path),
+                  status);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("proxy       spearman   kendall    seconds"), std::string::npos) << output;
+  for (const auto& name : proxy_names()) {
+    EXPECT_NE(output.find("\n" + name + " "), std::string::npos) << name << "\n" << output;
+  }
+  std::ifstream json_file(json_path);
+  const nlohmann::json json = nlohmann::json::parse(json_file);
+  EXPECT_EQ(json["architectures"].size(), 3u);
+
+  const std::string refused = run_command(
+      fmt::format("{} proxies {} --samples 3 --train-epochs 1 --json {}/missing/x.json 2>&1",
+                  NASCENT_BINARY, config_path, directory),
+      status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(refused, fmt::format("nascent: error: --json: expected a writable file, found "
+                                 "'{}/missing/x.json' cannot be opened\n",
+                                 directory));
 }
 
 // Halving every width: stem 8 -> 4, conv 16 -> 8, mbconv hidden 8 * 2 -> 4 * 2, a skip across
