@@ -227,10 +227,13 @@ std::function<double(const Architecture&)> make_proxy_scorer(const ExperimentCon
   std::tie(inputs.images, inputs.labels) = minibatch(search_train, batch_size, seed);
 
   return [config, inputs, proxy](const Architecture& architecture) mutable {
+    // An architecture that cannot be built, or is over a cost limit, ranks last: the search
+    // stores it as invalid if it is ever proposed.
+    const ArchitectureCheck check = check_architecture(config.network, architecture, inputs.input,
+                                                       inputs.num_classes, config.cost_limits);
+    if (!check.valid) return -std::numeric_limits<double>::infinity();
     double score = 0.0;
     if (proxy == "params" || proxy == "flops") {
-      const ArchitectureCheck check = check_architecture(config.network, architecture, inputs.input,
-                                                         inputs.num_classes, config.cost_limits);
       score = static_cast<double>(proxy == "params" ? check.params : check.flops);
     } else {
       inputs.seed = derive_seed(config.seed, architecture.hash());

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "nascent/core/error.h"
@@ -201,6 +202,23 @@ TEST_F(CheapSearchTest, ProxyEvaluatorScoresAreTheObjective) {
   const Store store(options.output_dir + "/study.db");
   for (const auto& trial : store.trials()) {
     EXPECT_EQ(trial.validation_accuracy, static_cast<double>(trial.params));
+  }
+}
+
+// Invalid architectures may reach the pre-filter (strategies propose them): they rank last
+// instead of failing the network build.
+TEST_F(CheapSearchTest, ProxyScorerRanksInvalidArchitecturesLast) {
+  ExperimentConfig config = parse_experiment_config(config_text(data_dir_, 3, ""), "cheap.yaml");
+  const auto [train, validation] = load_search_datasets(config);
+  Rng rng(2);
+  const Architecture architecture = config.space.sample(rng);
+  for (const char* proxy : {"snip", "params"}) {
+    EXPECT_TRUE(std::isfinite(make_proxy_scorer(config, train, proxy, 8, 1)(architecture)));
+  }
+  config.cost_limits.max_params = 1;
+  for (const char* proxy : {"snip", "params"}) {
+    EXPECT_EQ(make_proxy_scorer(config, train, proxy, 8, 1)(architecture),
+              -std::numeric_limits<double>::infinity());
   }
 }
 

@@ -81,7 +81,8 @@ nlohmann::json proxy_study_json(const ProxyStudyResult& result);
 /// A scorer of architectures of the config's space by one proxy (higher is better): params and
 /// flops by shape inference, the others on a fixed minibatch of `batch_size` images of
 /// `search_train` drawn with `seed`, with the network initialised from the architecture's hash.
-/// A non-finite score becomes -infinity.
+/// A non-finite score, and an architecture that is invalid (cannot be built for the data, or
+/// is over a cost limit), become -infinity.
 std::function<double(const Architecture&)> make_proxy_scorer(const ExperimentConfig& config,
                                                              const ImageDataset& search_train,
                                                              const std::string& proxy,
