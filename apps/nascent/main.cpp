@@ -10,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -17,6 +18,7 @@
 #include "nascent/core/interrupt.h"
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
+#include "nascent/experiment/proxy_study.h"
 #include "nascent/experiment/tabular_benchmark.h"
 #include "nascent/experiment/worker.h"
 #include "nascent/strategy/lstm_controller.h"
@@ -122,11 +124,13 @@ int run_search_command(const std::string& config_path, const std::string& output
 
   const auto& trials = summary["trials"];
   std::cout << fmt::format(
-      "\nsearch finished ({}): {} complete, {} failed, {} invalid, {} interrupted; budget {} "
-      "trials / {} minutes (0 = no limit); search {:.0f}s, final {:.0f}s, total {:.0f}s\n",
+      "\nsearch finished ({}): {} complete, {} failed, {} invalid, {} pruned, {} interrupted; "
+      "budget {} trials / {} minutes (0 = no limit); search {:.0f}s, final {:.0f}s, total "
+      "{:.0f}s\n",
       summary["stop_reason"].get<std::string>(), trials["complete"].get<int64_t>(),
       trials["failed"].get<int64_t>(), trials["invalid"].get<int64_t>(),
-      trials["interrupted"].get<int64_t>(), summary["budget"]["max_trials"].get<int64_t>(),
+      trials["pruned"].get<int64_t>(), trials["interrupted"].get<int64_t>(),
+      summary["budget"]["max_trials"].get<int64_t>(),
       summary["budget"]["time_limit_min"].get<double>(), summary["search_elapsed_s"].get<double>(),
       summary["final_elapsed_s"].get<double>(), summary["elapsed_s"].get<double>());
   if (summary["best"].is_null()) {
@@ -344,6 +348,61 @@ int run_worker_command(nascent::WorkerOptions options, int64_t threads) {
   return 0;
 }
 
+std::string format_correlation(double value) {
+  return std::isnan(value) ? std::string("-") : fmt::format("{:+.3f}", value);
+}
+
+int run_proxies_command(const std::string& config_path, const nascent::ProxyStudyOptions& options,
+                        const std::optional<int64_t>& train_size,
+                        const std::optional<int64_t>& validation_size,
+                        const std::string& json_path) {
+  nascent::ExperimentConfig config = nascent::load_experiment_config(config_path);
+  if (train_size) config.data.search_train_size = *train_size;
+  if (validation_size) config.data.validation_size = *validation_size;
+  options.validate();
+  if (!json_path.empty()) {
+    // Refuse an unwritable --json now rather than after every architecture has trained.
+    const bool existed = std::filesystem::exists(json_path);
+    if (!std::ofstream(json_path, std::ios::app)) {
+      throw nascent::Error(
+          fmt::format("--json: expected a writable file, found '{}' cannot be opened", json_path));
+    }
+    if (!existed) std::filesystem::remove(json_path);
+  }
+  nascent::set_torch_threads(config.threads);
+  spdlog::info("proxies of '{}': {} architectures, each trained {} epoch(s); proxy batch {}",
+               config.study, options.samples, options.train_epochs, options.batch_size);
+
+  ProgressBar progress;
+  const auto report = [&](const nascent::ProxyStudyRow& row, int64_t index, int64_t total) {
+    progress.clear();
+    const std::string accuracy = std::isnan(row.validation_accuracy)
+                                     ? std::string("failed")
+                                     : fmt::format("{:.2f}%", row.validation_accuracy * 100);
+    spdlog::info("{:>3}/{} val {:>7} params {:>9} {:>6.1f}s  {}", index + 1, total, accuracy,
+                 format_count(row.params), row.train_seconds, row.short_description);
+  };
+  const nascent::ProxyStudyResult result = nascent::run_proxy_study(config, options, report);
+
+  std::cout << fmt::format(
+      "\n{} architectures of {}, trained {} epoch(s) on {} images, validated on {}\n",
+      result.rows.size(), config_path, options.train_epochs, result.search_train_size,
+      result.validation_size);
+  std::cout << fmt::format("{:<10} {:>9} {:>9} {:>10}\n", "proxy", "spearman", "kendall",
+                           "seconds");
+  for (const auto& correlation : result.correlations) {
+    std::cout << fmt::format("{:<10} {:>9} {:>9} {:>10.2f}\n", correlation.proxy,
+                             format_correlation(correlation.spearman),
+                             format_correlation(correlation.kendall), correlation.seconds);
+  }
+  std::cout << fmt::format("{:<10} {:>9} {:>9} {:>10.2f}\n", "training", "", "",
+                           result.train_seconds);
+  if (!json_path.empty()) {
+    write_file(json_path, nascent::proxy_study_json(result).dump(2) + "\n", "--json");
+  }
+  return 0;
+}
+
 }  // namespace
 
 /// First Ctrl-C or SIGTERM: finish the current step, record the trial as interrupted, exit.
@@ -498,6 +557,34 @@ int main(int argc, char** argv) {
   nasbench201->add_option("--curve-csv", bench_curve_csv,
                           "Write the anytime curve to this file instead of stdout");
 
+  std::string proxies_config;
+  nascent::ProxyStudyOptions proxies_options;
+  std::optional<int64_t> proxies_train_size;
+  std::optional<int64_t> proxies_validation_size;
+  std::string proxies_json;
+  auto* proxies = app.add_subcommand(
+      "proxies", "Rank correlation of zero-cost proxies with trained accuracy in a space");
+  proxies->add_option("config", proxies_config, "Experiment file (YAML)")->required();
+  proxies->add_option("--samples", proxies_options.samples, "Architectures to sample")
+      ->required()
+      ->check(CLI::Range(int64_t{3}, kLargestCount, "an integer >= 3"));
+  proxies->add_option("--train-epochs", proxies_options.train_epochs, "Epochs to train each")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+  proxies
+      ->add_option("--batch-size", proxies_options.batch_size, "Images in the proxies' minibatch")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{2}, kLargestCount, "an integer >= 2"));
+  proxies
+      ->add_option("--train-size", proxies_train_size,
+                   "Override data.search_train_size (images each architecture trains on)")
+      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+  proxies
+      ->add_option("--validation-size", proxies_validation_size,
+                   "Override data.validation_size (images each architecture is validated on)")
+      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+  proxies->add_option("--json", proxies_json, "Also write every score and accuracy to this file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -508,13 +595,13 @@ int main(int argc, char** argv) {
     return app.exit(version);
   } catch (const CLI::RequiredError& error) {
     // "nascent bogus" reaches here as a missing subcommand; name the word instead.
-    const std::vector<std::string> commands = {"search", "status",       "evaluate",
-                                               "bench",  "create-study", "worker"};
+    const std::vector<std::string> commands = {"search",  "status",       "evaluate", "bench",
+                                               "proxies", "create-study", "worker"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
       std::cerr << "nascent: error: unknown command '" << argv[1]
-                << "'; expected search, status, evaluate, bench, create-study or worker (see "
-                   "nascent --help)\n";
+                << "'; expected search, status, evaluate, bench, proxies, create-study or worker "
+                   "(see nascent --help)\n";
       return 2;
     }
     std::cerr << "nascent: error: " << error.what() << " (see nascent --help)\n";
@@ -553,6 +640,10 @@ int main(int argc, char** argv) {
                                       create_time_limit_min, create_seed);
     }
     if (*worker) return run_worker_command(worker_options, worker_threads);
+    if (*proxies) {
+      return run_proxies_command(proxies_config, proxies_options, proxies_train_size,
+                                 proxies_validation_size, proxies_json);
+    }
     if (*nasbench201) {
       for (const auto& spec : bench_strategies) {
         nascent::TabularBenchmarkStrategy strategy;

@@ -44,6 +44,7 @@ class TrainingEvaluator : public Evaluator {
     // A multi-fidelity strategy's shorter evaluation: the same schedule over fewer epochs.
     TrainOptions trial_options = options_;
     if (context.epochs > 0) trial_options.epochs = context.epochs;
+    callbacks.stop_after_epoch = context.should_prune;
     const TrainingOutcome outcome = train_model(*network.module, network.forward, train_,
                                                 &validation_, trial_options, callbacks);
 
@@ -64,6 +65,7 @@ class TrainingEvaluator : public Evaluator {
       return evaluation;
     }
     evaluation.validation_accuracy = outcome.epochs.back().validation_accuracy;
+    if (outcome.stopped_early) evaluation.state = TrialState::kPruned;
     return evaluation;
   }
 

@@ -11,6 +11,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/core/text.h"
+#include "nascent/eval/proxy_names.h"
 #include "nascent/space/nasbench201.h"
 
 namespace nascent {
@@ -523,6 +524,94 @@ void parse_budget(const Reader& reader, const YAML::Node& node, BudgetConfig& bu
   }
 }
 
+/// An integer of `section.key` that must be at least `minimum`.
+int64_t integer_at_least(const Reader& reader, const YAML::Node& node, const std::string& key_path,
+                         int64_t minimum) {
+  const int64_t value = reader.integer(node, key_path);
+  if (value < minimum) {
+    reader.fail(node, key_path, fmt::format("expected an integer >= {}, found {}", minimum, value));
+  }
+  return value;
+}
+
+/// A number of `key_path` in (0, 1].
+double fraction(const Reader& reader, const YAML::Node& node, const std::string& key_path) {
+  const double value = reader.number(node, key_path);
+  if (!(value > 0.0 && value <= 1.0)) {
+    reader.fail(node, key_path, fmt::format("expected a number in (0, 1], found {}", value));
+  }
+  return value;
+}
+
+/// A name of `key_path` out of `choices`, with a suggestion when it is close to one.
+std::string choice(const Reader& reader, const YAML::Node& node, const std::string& key_path,
+                   const std::vector<std::string>& choices) {
+  const std::string value = reader.text(node, key_path);
+  if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
+  const auto hint = closest_match(value, choices);
+  reader.fail(node, key_path,
+              fmt::format("expected {}, found '{}'{}", join_choices(choices), value,
+                          hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
+}
+
+void parse_proxy(const Reader& reader, const YAML::Node& node, ProxyConfig& proxy) {
+  reader.check_keys(node, "proxy", {"use", "name", "batch_size", "candidates", "keep"});
+  if (node["use"]) {
+    proxy.use =
+        choice(reader, node["use"], "proxy.use", {"none", "evaluator", "prefilter", "warm_start"});
+  }
+  if (node["name"]) proxy.name = choice(reader, node["name"], "proxy.name", proxy_names());
+  if (node["batch_size"]) {
+    proxy.batch_size = integer_at_least(reader, node["batch_size"], "proxy.batch_size", 2);
+  }
+  if (node["candidates"]) {
+    proxy.candidates = integer_at_least(reader, node["candidates"], "proxy.candidates", 1);
+  }
+  if (node["keep"]) proxy.keep = integer_at_least(reader, node["keep"], "proxy.keep", 1);
+  if (proxy.keep > proxy.candidates) {
+    reader.fail(node["keep"] ? node["keep"] : node, "proxy.keep",
+                fmt::format("expected at most proxy.candidates ({}), found {}", proxy.candidates,
+                            proxy.keep));
+  }
+}
+
+void parse_pruning(const Reader& reader, const YAML::Node& node, PruningOptions& pruning) {
+  reader.check_keys(node, "pruning",
+                    {"rule", "min_trials", "warmup_epochs", "min_epochs", "reduction_factor"});
+  if (node["rule"]) {
+    pruning.rule = choice(reader, node["rule"], "pruning.rule", {"none", "median", "asha"});
+  }
+  if (node["min_trials"]) {
+    pruning.min_trials = integer_at_least(reader, node["min_trials"], "pruning.min_trials", 1);
+  }
+  if (node["warmup_epochs"]) {
+    pruning.warmup_epochs =
+        integer_at_least(reader, node["warmup_epochs"], "pruning.warmup_epochs", 0);
+  }
+  if (node["min_epochs"]) {
+    pruning.min_epochs = integer_at_least(reader, node["min_epochs"], "pruning.min_epochs", 1);
+  }
+  if (node["reduction_factor"]) {
+    pruning.reduction_factor =
+        integer_at_least(reader, node["reduction_factor"], "pruning.reduction_factor", 2);
+  }
+  pruning.validate();
+}
+
+void parse_fidelity(const Reader& reader, const YAML::Node& node, FidelityConfig& fidelity) {
+  reader.check_keys(node, "fidelity", {"data_fraction", "width_multiplier", "resolution"});
+  if (node["data_fraction"]) {
+    fidelity.data_fraction = fraction(reader, node["data_fraction"], "fidelity.data_fraction");
+  }
+  if (node["width_multiplier"]) {
+    fidelity.width_multiplier =
+        fraction(reader, node["width_multiplier"], "fidelity.width_multiplier");
+  }
+  if (node["resolution"]) {
+    fidelity.resolution = integer_at_least(reader, node["resolution"], "fidelity.resolution", 0);
+  }
+}
+
 }  // namespace
 
 StrategyOptions parse_strategy_spec(const std::string& spec) {
@@ -567,9 +656,9 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
                             "strategy, budget, train, final), found {}",
                             describe_node(root)));
   }
-  reader.check_keys(
-      root, "",
-      {"study", "seed", "threads", "data", "space", "strategy", "budget", "train", "final"});
+  reader.check_keys(root, "",
+                    {"study", "seed", "threads", "data", "space", "strategy", "budget", "train",
+                     "final", "proxy", "pruning", "fidelity"});
 
   ExperimentConfig config;
   config.path = path;
@@ -627,6 +716,16 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   config.final.train = config.train;
   config.final.train.epochs = std::max<int64_t>(config.train.epochs, 10);
   if (root["final"]) parse_train(reader, root["final"], "final", config.final.train);
+
+  if (root["proxy"]) parse_proxy(reader, root["proxy"], config.proxy);
+  if (root["pruning"]) parse_pruning(reader, root["pruning"], config.pruning);
+  if (root["fidelity"]) parse_fidelity(reader, root["fidelity"], config.fidelity);
+  if (config.proxy.use == "evaluator" && config.pruning.enabled()) {
+    reader.fail(root["pruning"], "pruning.rule",
+                fmt::format("expected none when proxy.use is evaluator (nothing trains, so "
+                            "there is nothing to prune), found '{}'",
+                            config.pruning.rule));
+  }
   return config;
 }
 
@@ -699,6 +798,24 @@ std::string search_fingerprint(const ExperimentConfig& config) {
   }
   text += "\n";
   text += "train: " + describe_train_options(config.train) + "\n";
+  // Cheap-evaluation settings are listed only when used, so that existing studies resume.
+  if (config.proxy.use != "none") {
+    text += fmt::format("proxy: use={} name={} batch_size={} candidates={} keep={}\n",
+                        config.proxy.use, config.proxy.name, config.proxy.batch_size,
+                        config.proxy.candidates, config.proxy.keep);
+  }
+  if (config.pruning.enabled()) {
+    text += fmt::format(
+        "pruning: rule={} min_trials={} warmup_epochs={} min_epochs={} reduction_factor={}\n",
+        config.pruning.rule, config.pruning.min_trials, config.pruning.warmup_epochs,
+        config.pruning.min_epochs, config.pruning.reduction_factor);
+  }
+  if (!config.fidelity.is_full()) {
+    text +=
+        fmt::format("fidelity: data_fraction={} width_multiplier={} resolution={}\n",
+                    format_double(config.fidelity.data_fraction),
+                    format_double(config.fidelity.width_multiplier), config.fidelity.resolution);
+  }
   for (const auto& decision : config.space.decisions()) {
     text += fmt::format("space: {} {}", decision.name, decision.describe_domain());
     for (const auto& condition : decision.conditions) {

@@ -20,6 +20,7 @@
 #include "nascent/data/idx_reader.h"
 #include "nascent/eval/final_model.h"
 #include "nascent/eval/training_evaluator.h"
+#include "nascent/experiment/cheap_evaluation.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
 #include "nascent/strategy/lstm_controller.h"
@@ -447,6 +448,18 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   context.epochs = epochs;
   context.on_epoch = [&](const EpochMetrics& metrics) { store.add_epoch(record.id, metrics); };
   context.on_step = events.on_step;
+  // Pruning sees the trials stored before this one, so a resumed study decides the same.
+  std::string pruning_reason;
+  if (config.pruning.enabled()) {
+    context.should_prune =
+        [&config, &pruning_reason, curve = std::vector<double>(),
+         history = pruning_history(store, record.id)](const EpochMetrics& metrics) mutable {
+          curve.push_back(metrics.validation_accuracy);
+          const PruningDecision decision = decide_pruning(config.pruning, curve, history);
+          pruning_reason = decision.reason;
+          return decision.prune;
+        };
+  }
   Evaluation evaluation;
   try {
     evaluation = evaluator.evaluate(architecture, context);
@@ -458,6 +471,9 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
     evaluation.error = "evaluation error: " + message.substr(0, message.find('\n'));
   }
 
+  if (evaluation.state == TrialState::kPruned && evaluation.error.empty()) {
+    evaluation.error = pruning_reason;
+  }
   record.state = evaluation.state;
   record.validation_accuracy = evaluation.validation_accuracy;
   record.train_seconds = evaluation.train_seconds;
@@ -615,6 +631,8 @@ nlohmann::json search_summary(const ExperimentConfig& config, const StudyData& d
                       {"cells_per_stage", config.network.cell.cells_per_stage},
                       {"channels", config.network.cell.channels}};
   summary["search_elapsed_s"] = clock.search_elapsed();
+  const nlohmann::json cheap_evaluation = cheap_evaluation_json(config);
+  for (const auto& [key, value] : cheap_evaluation.items()) summary[key] = value;
   summary["best"] = nullptr;
   return summary;
 }
@@ -638,10 +656,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                            data.files.test.size(), data.input.to_string(), data.num_classes,
                            data.search_train.size()));
   std::unique_ptr<Evaluator> evaluator =
-      options.evaluator_factory
-          ? options.evaluator_factory(config)
-          : make_training_evaluator(data.search_train, data.validation, config.train,
-                                    config.cost_limits, config.network);
+      options.evaluator_factory ? options.evaluator_factory(config)
+                                : make_search_evaluator(config, data.search_train, data.validation);
   check_space_admits_valid(config, *evaluator, data.input);
 
   // Open or resume the study, one process at a time.
@@ -656,6 +672,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                              options.output_dir, history.size(), interrupted));
   }
   SearchState state = replay_history(config, history);
+  state.strategy = guide_strategy(config, data.search_train, std::move(state.strategy));
   clock.study_before = stored_double(store, "elapsed_s", 0.0);
   clock.search_before = stored_double(store, "search_elapsed_s", 0.0);
 
@@ -785,6 +802,11 @@ nlohmann::json evaluate_study(const std::string& output_dir) {
           {"matches", accuracy == recorded},
           {"arch", best["arch"]},
           {"test_size", files.test.size()}};
+}
+
+std::pair<ImageDataset, ImageDataset> load_search_datasets(const ExperimentConfig& config) {
+  StudyData data = load_study_data(config);
+  return {std::move(data.search_train), std::move(data.validation)};
 }
 
 }  // namespace nascent

@@ -1,6 +1,7 @@
 #include "nascent/nn/cell_net.h"
 
 #include "nascent/core/error.h"
+#include "nascent/nn/output_observer.h"
 #include "nascent/space/nasbench201.h"
 
 namespace nascent {
@@ -35,7 +36,8 @@ class ReductionBlockImpl : public nn::Module {
     if (input.size(2) % 2 == 1 || input.size(3) % 2 == 1) {
       shortcut_input = torch::constant_pad_nd(input, {0, input.size(3) % 2, 0, input.size(2) % 2});
     }
-    return second_->forward(first_->forward(input)) + shortcut_->forward(shortcut_input);
+    return forward_observed(second_, forward_observed(first_, input)) +
+           forward_observed(shortcut_, shortcut_input);
   }
 
  private:
@@ -73,7 +75,7 @@ torch::Tensor Nasbench201CellImpl::forward(const torch::Tensor& input) {
     for (auto& edge : edges_) {
       if (edge.to != target || edge.op == "none") continue;
       const torch::Tensor& source = nodes[static_cast<size_t>(edge.from)];
-      sum = sum + (edge.op == "skip_connect" ? source : edge.module->forward(source));
+      sum = sum + (edge.op == "skip_connect" ? source : forward_observed(edge.module, source));
     }
     nodes.push_back(sum);
   }
@@ -104,7 +106,7 @@ Nasbench201NetImpl::Nasbench201NetImpl(const Architecture& architecture, const I
 }
 
 torch::Tensor Nasbench201NetImpl::forward(const torch::Tensor& images) {
-  return head_->forward(body_->forward(images));  // [N, classes]
+  return forward_observed(head_, forward_observed(body_, images));  // [N, classes]
 }
 
 }  // namespace nascent

@@ -1,6 +1,7 @@
 #include "nascent/nn/macro_net.h"
 
 #include "nascent/core/error.h"
+#include "nascent/nn/output_observer.h"
 
 namespace nascent {
 
@@ -113,15 +114,15 @@ torch::Tensor MacroNetImpl::forward(torch::Tensor images) {
   // Keep every node's output only when a later layer adds it back.
   std::vector<torch::Tensor> nodes;
   nodes.reserve(body_.size() + 1);
-  nodes.push_back(stem_->forward(images));  // [N, stem, H, W]
+  nodes.push_back(forward_observed(stem_, images));  // [N, stem, H, W]
 
   for (size_t i = 0; i < body_.size(); ++i) {
-    torch::Tensor output = body_[i]->forward(nodes.back());
+    torch::Tensor output = forward_observed(body_[i], nodes.back());
     const int64_t skip_from = plan_.layers[i].skip_from;
     if (skip_from >= 0) output = output + nodes[static_cast<size_t>(skip_from)];
     nodes.push_back(output);
   }
-  return head_->forward(nodes.back());  // [N, classes]
+  return forward_observed(head_, nodes.back());  // [N, classes]
 }
 
 int64_t count_parameters(torch::nn::Module& module) {

@@ -151,6 +151,11 @@ TrainingOutcome train_model(torch::nn::Module& model,
     metrics.seconds = seconds_since(epoch_start);
     outcome.epochs.push_back(metrics);
     if (callbacks.on_epoch) callbacks.on_epoch(metrics);
+    if (epoch < options.epochs && callbacks.stop_after_epoch &&
+        callbacks.stop_after_epoch(metrics)) {
+      outcome.stopped_early = true;
+      break;
+    }
   }
 
   outcome.seconds = seconds_since(start);

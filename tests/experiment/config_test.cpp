@@ -94,7 +94,8 @@ TEST(ExperimentConfig, UnknownTopLevelKeySuggestsTheClosest) {
   EXPECT_EQ(error.key_path(), "budgte");
   EXPECT_STREQ(error.what(),
                "experiment.yaml:3: budgte: unknown key; expected one of study, seed, threads, "
-               "data, space, strategy, budget, train or final (did you mean 'budget'?)");
+               "data, space, strategy, budget, train, final, proxy, pruning or fidelity (did "
+               "you mean 'budget'?)");
 }
 
 TEST(ExperimentConfig, UnknownTrainKeySuggestsTheClosest) {

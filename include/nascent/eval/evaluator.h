@@ -36,11 +36,15 @@ struct TrialContext {
   int64_t epochs = 0;
   std::function<void(const EpochMetrics&)> on_epoch;
   std::function<void(int64_t step, int64_t total_steps)> on_step;
+  /// Asked after every epoch but the last; true stops the trial, which the evaluator then
+  /// reports as kPruned with the metrics so far. Empty: never stop early.
+  std::function<bool(const EpochMetrics&)> should_prune;
 };
 
 /// The outcome of evaluating one valid architecture.
 struct Evaluation {
-  /// kComplete, kFailed, or kInterrupted when a stop was requested during the evaluation.
+  /// kComplete, kFailed, kPruned (TrialContext::should_prune said stop), or kInterrupted when
+  /// a stop was requested during the evaluation.
   TrialState state = TrialState::kComplete;
   /// The search objective (higher is better); NaN when failed.
   double validation_accuracy = 0.0;

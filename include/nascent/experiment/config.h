@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nascent/eval/pruner.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/nn/network_family.h"
 #include "nascent/space/macro_space.h"
@@ -43,6 +44,37 @@ struct FinalConfig {
   TrainOptions train;
 };
 
+/// A zero-cost proxy and how the search uses it (docs/proxies.md).
+struct ProxyConfig {
+  /// "none", "evaluator" (the proxy score is the trial's objective; nothing trains until the
+  /// final model), "prefilter" (of every `candidates` proposals of the strategy, the `keep`
+  /// best by the proxy are trained) or "warm_start" (the `keep` best by the proxy of
+  /// `candidates` random architectures are proposed first).
+  std::string use = "none";
+  /// One of proxy_names().
+  std::string name = "naswot";
+  /// Images of the one minibatch the data-based proxies see.
+  int64_t batch_size = 64;
+  int64_t candidates = 10;
+  int64_t keep = 1;
+};
+
+/// Low-fidelity training of candidates during the search; the final model always trains at
+/// full fidelity. (Fewer epochs: the `train` section's epochs against the `final` section's.)
+struct FidelityConfig {
+  /// Fraction of the search training images candidates train on (stratified), in (0, 1].
+  double data_fraction = 1.0;
+  /// Every width (stem, layers, dense; NAS-Bench-201 channels) times this, at least 1, in
+  /// (0, 1]; parameter and FLOP counts and cost limits stay those of the full network.
+  double width_multiplier = 1.0;
+  /// Candidates see images resized (area averaging) to resolution x resolution; 0 keeps them.
+  int64_t resolution = 0;
+
+  bool is_full() const {
+    return data_fraction == 1.0 && width_multiplier == 1.0 && resolution == 0;
+  }
+};
+
 /// A whole experiment file.
 struct ExperimentConfig {
   /// Path of the file it came from ("<string>" when parsed from text).
@@ -65,6 +97,10 @@ struct ExperimentConfig {
   /// Training of candidates during the search.
   TrainOptions train;
   FinalConfig final;
+  /// Cheap evaluation: a zero-cost proxy, pruning of poor trials, low-fidelity candidates.
+  ProxyConfig proxy;
+  PruningOptions pruning;
+  FidelityConfig fidelity;
   /// The file's text, stored with the study.
   std::string text;
 };

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "nascent/data/dataset.h"
 #include "nascent/eval/evaluator.h"
 #include "nascent/experiment/config.h"
 #include "nascent/store/trial.h"
@@ -64,5 +65,9 @@ nlohmann::json study_status(const std::string& output_dir);
 /// Reloads the final model of a finished study in this process and measures its test
 /// accuracy. Returns {"test_accuracy": measured, "summary_test_accuracy": recorded, ...}.
 nlohmann::json evaluate_study(const std::string& output_dir);
+
+/// The images candidates train on and the validation images of the config's study, loaded and
+/// split exactly as run_search() does (first: search training, second: validation).
+std::pair<ImageDataset, ImageDataset> load_search_datasets(const ExperimentConfig& config);
 
 }  // namespace nascent

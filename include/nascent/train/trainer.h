@@ -28,6 +28,8 @@ struct TrainingOutcome {
   std::optional<int64_t> diverged_at_step;
   /// Set when training stopped early because nascent::request_stop() was called.
   bool interrupted = false;
+  /// Set when TrainingCallbacks::stop_after_epoch asked to stop before the last epoch.
+  bool stopped_early = false;
   double seconds = 0.0;
 };
 
@@ -36,6 +38,8 @@ struct TrainingOutcome {
 struct TrainingCallbacks {
   std::function<void(const EpochMetrics&)> on_epoch;
   std::function<void(int64_t step, int64_t total_steps)> on_step;
+  /// Asked after every epoch but the last (after on_epoch); true ends training there (pruning).
+  std::function<bool(const EpochMetrics&)> stop_after_epoch;
 };
 
 /// Trains `model` on `train` with `options`. When `validation` is given, it is evaluated after
