@@ -9,6 +9,7 @@
 #include "nascent/core/text.h"
 #include "nascent/strategy/bayesian_optimization.h"
 #include "nascent/strategy/local_search.h"
+#include "nascent/strategy/nsga2.h"
 #include "nascent/strategy/random_search.h"
 #include "nascent/strategy/regularized_evolution.h"
 #include "nascent/strategy/reinforce.h"
@@ -16,7 +17,8 @@
 namespace nascent {
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"random", "evolution", "local", "reinforce", "bo"};
+  static const std::vector<std::string> names = {"random",    "evolution", "local",
+                                                 "reinforce", "bo",        "nsga2"};
   return names;
 }
 
@@ -94,6 +96,9 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
     bo.ucb_beta = options.ucb_beta;
     bo.enumeration_limit = options.enumeration_limit;
     return std::make_unique<BayesianOptimization>(space, seed, bo);
+  }
+  if (options.name == "nsga2") {
+    return std::make_unique<Nsga2>(space, seed, options.population_size);
   }
   return std::make_unique<RegularizedEvolution>(space, seed, options.population_size,
                                                 options.sample_size);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nascent/eval/objectives.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/nn/network_family.h"
 #include "nascent/space/macro_space.h"
@@ -65,6 +66,8 @@ struct ExperimentConfig {
   /// Training of candidates during the search.
   TrainOptions train;
   FinalConfig final;
+  /// The objectives of the Pareto front, hard constraints and latency measurement.
+  ObjectivesConfig objectives;
   /// The file's text, stored with the study.
   std::string text;
 };

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nascent/core/random.h"
 #include "nascent/space/search_space.h"
@@ -20,6 +21,12 @@ struct Observation {
   TrialState state = TrialState::kComplete;
   /// The objective, higher is better; NaN when there is none (failed, invalid).
   double objective = 0.0;
+  /// Every objective of a multi-objective study as a cost to minimise (accuracy negated), in
+  /// the order of `objectives.optimize`. Empty for single-objective use: multi-objective
+  /// strategies then minimise -objective.
+  std::vector<double> costs;
+  /// How far the trial is from meeting the study's constraints; 0 when it meets them all.
+  double constraint_violation = 0.0;
 };
 
 /// A search strategy. The search loop calls ask() for a candidate, evaluates it, then calls
