@@ -94,7 +94,8 @@ TEST(ExperimentConfig, UnknownTopLevelKeySuggestsTheClosest) {
   EXPECT_EQ(error.key_path(), "budgte");
   EXPECT_STREQ(error.what(),
                "experiment.yaml:3: budgte: unknown key; expected one of study, seed, threads, "
-               "data, space, strategy, budget, train or final (did you mean 'budget'?)");
+               "data, space, strategy, budget, train, final or objectives (did you mean "
+               "'budget'?)");
 }
 
 TEST(ExperimentConfig, UnknownTrainKeySuggestsTheClosest) {
@@ -245,8 +246,8 @@ TEST(ExperimentConfig, StrategyNameTypoSuggestsTheClosest) {
   EXPECT_EQ(error.line(), 4);
   EXPECT_EQ(error.key_path(), "strategy.name");
   EXPECT_STREQ(error.what(),
-               "experiment.yaml:4: strategy.name: expected random, evolution, local, reinforce "
-               "or bo, found 'evolutoin' (did you mean 'evolution'?)");
+               "experiment.yaml:4: strategy.name: expected random, evolution, local, reinforce, "
+               "bo or nsga2, found 'evolutoin' (did you mean 'evolution'?)");
 }
 
 TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {

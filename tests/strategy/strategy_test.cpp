@@ -251,8 +251,10 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "reinforce");
   options.name = "bo";
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "bo");
+  options.name = "nsga2";
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "nsga2");
   EXPECT_EQ(strategy_names(),
-            (std::vector<std::string>{"random", "evolution", "local", "reinforce", "bo"}));
+            (std::vector<std::string>{"random", "evolution", "local", "reinforce", "bo", "nsga2"}));
 }
 
 TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
@@ -260,11 +262,12 @@ TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
   StrategyOptions options;
   options.name = "evolutoin";
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
-            "strategy.name: expected random, evolution, local, reinforce or bo, found 'evolutoin' "
-            "(did you mean 'evolution'?)");
+            "strategy.name: expected random, evolution, local, reinforce, bo or nsga2, found "
+            "'evolutoin' (did you mean 'evolution'?)");
   options.name = "bayesian";
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
-            "strategy.name: expected random, evolution, local, reinforce or bo, found 'bayesian'");
+            "strategy.name: expected random, evolution, local, reinforce, bo or nsga2, found "
+            "'bayesian'");
 }
 
 TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {
