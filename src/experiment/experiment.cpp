@@ -18,6 +18,8 @@
 #include "nascent/core/random.h"
 #include "nascent/data/idx_reader.h"
 #include "nascent/eval/final_model.h"
+#include "nascent/eval/inference_cost.h"
+#include "nascent/eval/pareto.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
@@ -135,11 +137,48 @@ void check_space_admits_valid(const ExperimentConfig& config, const Evaluator& e
                                 input.to_string(), worst->first, example_reason[worst->first]));
 }
 
-/// The cached outcome of an architecture already tried in this study.
-struct CachedOutcome {
-  TrialState state;
-  double objective;
-};
+/// What the strategy is told about a finished trial: the scalar objective (the accuracy, or
+/// below every feasible trial when a constraint is broken), the costs of every objective and
+/// the constraint violation, for multi-objective strategies.
+Observation observe(const ExperimentConfig& config, const TrialRecord& trial) {
+  Observation observation{trial.state, trial.validation_accuracy};
+  if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) {
+    observation.objective = std::nan("");
+    return observation;
+  }
+  const TrialMetrics metrics = trial_metrics(trial);
+  observation.objective = scalar_objective(metrics, config.objectives);
+  observation.costs = objective_costs(metrics, config.objectives);
+  observation.constraint_violation = constraint_violation(metrics, config.objectives);
+  return observation;
+}
+
+/// Latency and memory of an architecture, measured only when an objective or constraint uses
+/// them (timing costs search time). Empty when nothing is needed.
+nlohmann::json measured_inference_metrics(const ExperimentConfig& config,
+                                          const Architecture& architecture, const ImageShape& input,
+                                          int64_t num_classes) {
+  const ObjectivesConfig& objectives = config.objectives;
+  InferenceCostOptions options;
+  options.latency = objectives.uses("latency_ms");
+  options.batch_latency = objectives.uses("batch_latency_ms");
+  options.memory = objectives.uses("memory_mb");
+  options.batch_size = objectives.latency_batch_size;
+  options.warmup = objectives.latency_warmup;
+  options.repeats = objectives.latency_repeats;
+  nlohmann::json metrics = nlohmann::json::object();
+  if (!options.latency && !options.batch_latency && !options.memory) return metrics;
+
+  const InferenceCost cost =
+      measure_inference_cost(config.network, architecture, input, num_classes, options);
+  if (options.latency) metrics["latency_ms"] = cost.latency_ms;
+  if (options.batch_latency) {
+    metrics["batch_latency_ms"] = cost.batch_latency_ms;
+    metrics["latency_batch_size"] = options.batch_size;
+  }
+  if (options.memory) metrics["memory_mb"] = cost.memory_mb;
+  return metrics;
+}
 
 bool counts_against_budget(TrialState state) {
   return state == TrialState::kComplete || state == TrialState::kFailed ||
@@ -276,9 +315,12 @@ void check_or_record_config(Store& store, const ExperimentConfig& config, const 
 /// how much of the budget is spent.
 struct SearchState {
   std::unique_ptr<Strategy> strategy;
-  std::unordered_map<std::string, CachedOutcome> seen;
+  std::unordered_map<std::string, Observation> seen;
   std::vector<Architecture> rerun;
   int64_t counted = 0;
+  /// The data's image shape and classes, for measuring latency and memory.
+  ImageShape input;
+  int64_t num_classes = 0;
 };
 
 /// Rebuilds the strategy and the cache from the stored history (empty for a new study).
@@ -290,8 +332,9 @@ SearchState replay_history(const ExperimentConfig& config,
   for (const auto& trial : history) {
     if (trial.state == TrialState::kInterrupted) continue;
     const Architecture architecture = config.space.parse(trial.architecture);
-    state.seen[trial.architecture_hash] = {trial.state, trial.validation_accuracy};
-    state.strategy->tell(architecture, {trial.state, trial.validation_accuracy});
+    const Observation observation = observe(config, trial);
+    state.seen[trial.architecture_hash] = observation;
+    state.strategy->tell(architecture, observation);
     if (counts_against_budget(trial.state)) ++state.counted;
   }
   for (const auto& trial : history) {
@@ -335,7 +378,7 @@ std::string budget_stop_reason(const ExperimentConfig& config, const SearchState
 /// Trains one valid architecture as a new trial and stores everything about it.
 TrialRecord run_trial(const ExperimentConfig& config, const Architecture& architecture,
                       const ArchitectureCheck& check, Evaluator& evaluator, Store& store,
-                      const SearchEvents& events) {
+                      const SearchEvents& events, const SearchState& state) {
   TrialRecord record;
   record.architecture = config.space.format(architecture);
   record.architecture_hash = architecture.hash_hex();
@@ -343,6 +386,11 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   record.flops = check.flops;
   record.started_at = unix_now();
   record.id = store.begin_trial(record.architecture, record.architecture_hash, record.started_at);
+
+  // Inference cost first: it does not depend on the training, and survives a failed one.
+  const nlohmann::json inference =
+      measured_inference_metrics(config, architecture, state.input, state.num_classes);
+  if (!inference.empty()) record.result_json = inference.dump();
 
   TrialContext context;
   context.trial_id = record.id;
@@ -400,7 +448,7 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
 
     // Never train an architecture twice: answer from the cache.
     if (const auto cached = state.seen.find(hash); cached != state.seen.end()) {
-      state.strategy->tell(architecture, {cached->second.state, cached->second.objective});
+      state.strategy->tell(architecture, cached->second);
       ++proposals_without_new;
       continue;
     }
@@ -415,14 +463,15 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
       record.started_at = record.finished_at = unix_now();
       record.error = check.reason;
       store.insert_finished_trial(record);
-      state.seen[hash] = {TrialState::kInvalid, std::nan("")};
-      state.strategy->tell(architecture, {TrialState::kInvalid, std::nan("")});
+      state.seen[hash] = Observation{TrialState::kInvalid, std::nan("")};
+      state.strategy->tell(architecture, Observation{TrialState::kInvalid, std::nan("")});
       ++proposals_without_new;
       continue;
     }
     proposals_without_new = 0;
 
-    const TrialRecord record = run_trial(config, architecture, check, evaluator, store, events);
+    const TrialRecord record =
+        run_trial(config, architecture, check, evaluator, store, events, state);
     clock.save(store);
     if (record.state == TrialState::kInterrupted) {
       throw Error(
@@ -430,8 +479,9 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
                       "again; run the same command to resume {}",
                       record.id, options.output_dir));
     }
-    state.seen[hash] = {record.state, record.validation_accuracy};
-    state.strategy->tell(architecture, {record.state, record.validation_accuracy});
+    const Observation observation = observe(config, record);
+    state.seen[hash] = observation;
+    state.strategy->tell(architecture, observation);
     ++state.counted;
     if (events.on_trial) events.on_trial(record, check.short_description);
   }
@@ -546,6 +596,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                              options.output_dir, history.size(), interrupted));
   }
   SearchState state = replay_history(config, history);
+  state.input = data.input;
+  state.num_classes = data.num_classes;
   clock.study_before = stored_double(store, "elapsed_s", 0.0);
   clock.search_before = stored_double(store, "search_elapsed_s", 0.0);
 
@@ -555,10 +607,13 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   clock.save(store);
   store.set_study_value("stop_reason", stop_reason);
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
+  summary["objectives"] = config.objectives.to_json();
+  summary["pareto"] =
+      pareto_json(pareto_report(store.trials(), config.objectives), config.objectives);
 
   // The best architecture, retrained and tested.
   double final_elapsed = 0.0;
-  if (const auto best = best_trial(store.trials())) {
+  if (const auto best = best_feasible_trial(store.trials(), config.objectives)) {
     const Architecture architecture = config.space.parse(best->architecture);
     const ArchitectureCheck check = evaluator->check(architecture);
     nlohmann::json best_json = {{"trial_id", best->id},
@@ -572,6 +627,12 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     const nlohmann::json final_json =
         train_or_reuse_final_model(config, options, events, data, *best, architecture, store);
     for (const auto& [key, value] : final_json.items()) best_json[key] = value;
+    best_json["feasible"] = constraint_violation(trial_metrics(*best), config.objectives) == 0.0;
+    // The search's measurements of this architecture (latency, memory), when it made any.
+    const nlohmann::json search_metrics = nlohmann::json::parse(best->result_json, nullptr, false);
+    if (search_metrics.is_object() && !search_metrics.empty()) {
+      best_json["search_inference"] = search_metrics;
+    }
     final_elapsed = best_json.value("final_elapsed_s", 0.0);
     summary["best"] = best_json;
   } else {
