@@ -279,7 +279,7 @@ int run_pareto_command(const std::string& output_dir, bool as_json) {
         format_optional(entry["batch_latency_ms"], "{:.3f}"),
         format_optional(entry["memory_mb"], "{:.2f}"),
         feasible ? "" : format_optional(entry["violation"], "{:.3g} ") + " ",
-        entry["arch"].get<std::string>());
+        entry.value("short", entry["arch"].get<std::string>()));
   }
   return 0;
 }

@@ -307,6 +307,8 @@ void check_or_record_config(Store& store, const ExperimentConfig& config, const 
   }
   store.set_study_value("data_directory", config.data.directory);
   store.set_study_value("num_classes", std::to_string(data.num_classes));
+  store.set_study_value("input_shape", fmt::format("{} {} {}", data.input.channels,
+                                                   data.input.height, data.input.width));
   store.set_study_value("max_trials", std::to_string(config.budget.max_trials));
   store.set_study_value("time_limit_min", fmt::format("{}", config.budget.time_limit_min));
 }

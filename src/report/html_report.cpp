@@ -11,6 +11,7 @@
 #include "nascent/core/error.h"
 #include "nascent/eval/pareto.h"
 #include "nascent/experiment/config.h"
+#include "nascent/experiment/study_pareto.h"
 #include "nascent/nn/cell_network.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
@@ -498,6 +499,7 @@ nlohmann::json write_study_report(const std::string& study_dir, const std::strin
   input.objectives = config.objectives;
   input.family = config.network;
   input.num_classes = std::stoll(store.study_value("num_classes").value_or("0"));
+  if (const auto shape = study_input_shape(store, study_dir)) input.input = *shape;
 
   const std::string summary_path = (fs::path(study_dir) / "summary.json").string();
   if (fs::exists(summary_path)) {
