@@ -183,7 +183,8 @@ std::string short_architecture(const ReportInput& input, const TrialRecord& tria
                         input.num_classes)
         .short_description();
   } catch (const std::exception&) {
-    return trial.architecture;
+    // An architecture that cannot be planned is an invalid one: its reason says more.
+    return trial.error.empty() ? trial.architecture : trial.error;
   }
 }
 
