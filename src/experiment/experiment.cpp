@@ -389,11 +389,6 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   record.started_at = unix_now();
   record.id = store.begin_trial(record.architecture, record.architecture_hash, record.started_at);
 
-  // Inference cost first: it does not depend on the training, and survives a failed one.
-  const nlohmann::json inference =
-      measured_inference_metrics(config, architecture, state.input, state.num_classes);
-  if (!inference.empty()) record.result_json = inference.dump();
-
   TrialContext context;
   context.trial_id = record.id;
   context.seed = derive_seed(config.seed, architecture.hash());
@@ -401,6 +396,10 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   context.on_step = events.on_step;
   Evaluation evaluation;
   try {
+    // Inference cost first: it does not depend on the training, and survives a failed one.
+    const nlohmann::json inference =
+        measured_inference_metrics(config, architecture, state.input, state.num_classes);
+    if (!inference.empty()) record.result_json = inference.dump();
     evaluation = evaluator.evaluate(architecture, context);
   } catch (const std::exception& error) {
     // One broken candidate must not end the search; the trial records why.
