@@ -217,5 +217,25 @@ TEST_F(MultiObjectiveTest, NoFeasibleTrialShowsTheLeastViolating) {
   EXPECT_NE(output.find("least violating:"), std::string::npos) << output;
 }
 
+TEST_F(MultiObjectiveTest, LatencyIsMeasuredOnlyWhenSomethingUsesIt) {
+  const std::string out = fresh_directory("mo_no_latency");
+  // Accuracy and parameters only: no trial is timed.
+  const ExperimentConfig config = parse_experiment_config(
+      objectives_config(data_dir_, 2, "  optimize: [accuracy, params]\n"), "mo.yaml");
+  SearchRunOptions options;
+  options.output_dir = out;
+  options.skip_final = true;
+  const nlohmann::json summary = run_search(config, options);
+  int64_t complete = 0;
+  for (const auto& trial : Store(out + "/study.db").trials()) {
+    if (trial.state != TrialState::kComplete) continue;
+    ++complete;
+    EXPECT_EQ(trial.result_json, "{}") << trial.id;
+    EXPECT_TRUE(std::isnan(trial_metrics(trial).latency_ms));
+  }
+  EXPECT_GE(complete, 1);
+  EXPECT_TRUE(summary["pareto"]["front"][0]["latency_ms"].is_null());
+}
+
 }  // namespace
 }  // namespace nascent
