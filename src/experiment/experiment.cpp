@@ -664,7 +664,17 @@ nlohmann::json study_status(const std::string& output_dir) {
   status["stop_reason"] = store.study_value("stop_reason").value_or("");
   status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
   status["best"] = nullptr;
-  if (const auto best = best_trial(trials)) {
+  // With constraints, the best so far is the best feasible trial, as the search will choose.
+  std::optional<TrialRecord> best = best_trial(trials);
+  if (const auto config_text = store.study_value("config_text")) {
+    try {
+      const ExperimentConfig config = parse_experiment_config(*config_text, "stored config");
+      best = best_feasible_trial(trials, config.objectives);
+    } catch (const Error&) {
+      // A stored config this version cannot read: fall back to the highest accuracy.
+    }
+  }
+  if (best) {
     status["best"] = {{"trial_id", best->id},
                       {"arch", best->architecture},
                       {"val_accuracy", best->validation_accuracy},
