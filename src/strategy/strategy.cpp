@@ -33,7 +33,8 @@ void StrategyOptions::validate() const {
     throw Error(
         fmt::format("strategy.population: expected an integer >= 2, found {}", population_size));
   }
-  if (sample_size < 1 || sample_size > population_size) {
+  // The tournament size is regularised evolution's alone (NSGA-II's tournaments are binary).
+  if (name == "evolution" && (sample_size < 1 || sample_size > population_size)) {
     throw Error(fmt::format("strategy.sample: expected an integer in [1, population={}], found {}",
                             population_size, sample_size));
   }

@@ -280,6 +280,11 @@ TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {
   options.sample_size = 9;
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
             "strategy.sample: expected an integer in [1, population=8], found 9");
+  // NSGA-II has no tournament size: a population below the default sample is fine.
+  options.name = "nsga2";
+  options.population_size = 3;
+  options.sample_size = 4;
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "nsga2");
 }
 
 TEST(Strategies, MakeStrategyRejectsBadReinforceAndBoOptions) {
