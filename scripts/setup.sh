@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist/
   python3-torch            # only for the side-by-side PyTorch benchmark
+  libopencv-dev            # OpenCV DNN: the independent runtime that checks ONNX exports
+  chromium                 # headless browser that checks the HTML report in the tests
 )
 
 missing=()

@@ -19,8 +19,11 @@
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
 #include "nascent/experiment/proxy_study.h"
+#include "nascent/experiment/study_pareto.h"
 #include "nascent/experiment/tabular_benchmark.h"
 #include "nascent/experiment/worker.h"
+#include "nascent/export/model_export.h"
+#include "nascent/report/html_report.h"
 #include "nascent/strategy/lstm_controller.h"
 #include "nascent/train/runtime.h"
 
@@ -403,6 +406,61 @@ int run_proxies_command(const std::string& config_path, const nascent::ProxyStud
   return 0;
 }
 
+std::string format_optional(const nlohmann::json& value, const char* format) {
+  return value.is_number() ? fmt::format(fmt::runtime(format), value.get<double>()) : "-";
+}
+
+int run_pareto_command(const std::string& output_dir, bool as_json) {
+  const nlohmann::json pareto = nascent::study_pareto(output_dir);
+  if (as_json) {
+    std::cout << pareto.dump(2) << "\n";
+    return 0;
+  }
+  std::string constraints;
+  for (const auto& [metric, bound] : pareto["constraints"].items()) {
+    constraints +=
+        fmt::format(" {} {} {};", metric, metric == "accuracy" ? ">=" : "<=", bound.get<double>());
+  }
+  std::cout << fmt::format("study {}: objectives {}; constraints:{}\n", output_dir,
+                           fmt::join(pareto["objectives"].get<std::vector<std::string>>(), ", "),
+                           constraints.empty() ? " none" : constraints);
+  std::cout << pareto["message"].get<std::string>() << "\n";
+  const bool feasible = pareto["any_feasible"].get<bool>();
+  const auto& entries = feasible ? pareto["front"] : pareto["least_violating"];
+  if (entries.empty()) return 0;
+  std::cout << fmt::format("{}\n{:>6} {:>8} {:>9} {:>11} {:>10} {:>10} {:>9}  {}\n",
+                           feasible ? "front:" : "least violating:", "trial", "val acc", "params",
+                           "flops", "latency ms", "batch ms", "memory MB",
+                           feasible ? "architecture" : "violation / architecture");
+  for (const auto& entry : entries) {
+    std::cout << fmt::format(
+        "{:>6} {:>8} {:>9} {:>11} {:>10} {:>10} {:>9}  {}{}\n", entry["trial_id"].get<int64_t>(),
+        format_accuracy(entry["val_accuracy"]), format_count(entry["params"].get<int64_t>()),
+        format_count(entry["flops"].get<int64_t>()), format_optional(entry["latency_ms"], "{:.3f}"),
+        format_optional(entry["batch_latency_ms"], "{:.3f}"),
+        format_optional(entry["memory_mb"], "{:.2f}"),
+        feasible ? "" : format_optional(entry["violation"], "{:.3g} ") + " ",
+        entry.value("short", entry["arch"].get<std::string>()));
+  }
+  return 0;
+}
+
+int run_export_command(const nascent::ModelExportOptions& options) {
+  const nlohmann::json result = nascent::export_model(options);
+  std::cout << fmt::format("exported trial {} as {} to {} ({} bytes)\n",
+                           result["trial_id"].get<int64_t>(), result["format"].get<std::string>(),
+                           result["output"].get<std::string>(), result["bytes"].get<int64_t>());
+  return 0;
+}
+
+int run_report_command(const std::string& output_dir, const std::string& output) {
+  const nlohmann::json result = nascent::write_study_report(output_dir, output);
+  std::cout << fmt::format("report of {} trials written to {} ({} bytes)\n",
+                           result["trials"].get<int64_t>(), result["output"].get<std::string>(),
+                           result["bytes"].get<int64_t>());
+  return 0;
+}
+
 }  // namespace
 
 /// First Ctrl-C or SIGTERM: finish the current step, record the trial as interrupted, exit.
@@ -584,6 +642,27 @@ int main(int argc, char** argv) {
                    "Override data.validation_size (images each architecture is validated on)")
       ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
   proxies->add_option("--json", proxies_json, "Also write every score and accuracy to this file");
+  std::string pareto_dir;
+  bool pareto_json = false;
+  auto* pareto = app.add_subcommand("pareto", "Print the Pareto front of a study");
+  pareto->add_option("dir", pareto_dir, "Study directory")->required();
+  pareto->add_flag("--json", pareto_json, "Print the front as JSON");
+
+  nascent::ModelExportOptions export_options;
+  auto* export_command =
+      app.add_subcommand("export", "Write a study's trained model as ONNX or LibTorch");
+  export_command->add_option("dir", export_options.study_dir, "Study directory")->required();
+  export_command->add_option("--trial", export_options.trial_id, "Trial id (the final model's)")
+      ->required();
+  export_command->add_option("--format", export_options.format, "onnx or torch")
+      ->capture_default_str();
+  export_command->add_option("--output", export_options.output, "File to write")->required();
+
+  std::string report_dir;
+  std::string report_output;
+  auto* report = app.add_subcommand("report", "Write a self-contained HTML report of a study");
+  report->add_option("dir", report_dir, "Study directory")->required();
+  report->add_option("--output", report_output, "HTML file to write")->required();
 
   try {
     app.parse(argc, argv);
@@ -595,13 +674,14 @@ int main(int argc, char** argv) {
     return app.exit(version);
   } catch (const CLI::RequiredError& error) {
     // "nascent bogus" reaches here as a missing subcommand; name the word instead.
-    const std::vector<std::string> commands = {"search",  "status",       "evaluate", "bench",
-                                               "proxies", "create-study", "worker"};
+    const std::vector<std::string> commands = {"search",       "status", "evaluate", "bench",
+                                               "proxies",      "pareto", "export",   "report",
+                                               "create-study", "worker"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
       std::cerr << "nascent: error: unknown command '" << argv[1]
-                << "'; expected search, status, evaluate, bench, proxies, create-study or worker "
-                   "(see nascent --help)\n";
+                << "'; expected search, status, evaluate, bench, proxies, pareto, export, report, "
+                   "create-study or worker (see nascent --help)\n";
       return 2;
     }
     std::cerr << "nascent: error: " << error.what() << " (see nascent --help)\n";
@@ -644,6 +724,9 @@ int main(int argc, char** argv) {
       return run_proxies_command(proxies_config, proxies_options, proxies_train_size,
                                  proxies_validation_size, proxies_json);
     }
+    if (*pareto) return run_pareto_command(pareto_dir, pareto_json);
+    if (*export_command) return run_export_command(export_options);
+    if (*report) return run_report_command(report_dir, report_output);
     if (*nasbench201) {
       for (const auto& spec : bench_strategies) {
         nascent::TabularBenchmarkStrategy strategy;

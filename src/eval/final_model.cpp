@@ -6,29 +6,11 @@
 
 #include "nascent/core/error.h"
 #include "nascent/eval/training_evaluator.h"
+#include "nascent/export/checkpoint.h"
 #include "nascent/nn/build_network.h"
 #include "nascent/train/trainer.h"
 
 namespace nascent {
-
-namespace {
-
-constexpr const char* kMeanKey = "nascent_input_mean";
-constexpr const char* kStdKey = "nascent_input_std";
-
-void save_checkpoint(torch::nn::Module& model, const torch::Tensor& mean, const torch::Tensor& std,
-                     const std::string& path) {
-  // Write to a temporary file and rename, so a crash never leaves a half-written checkpoint.
-  const std::string temporary = path + ".partial";
-  torch::serialize::OutputArchive archive;
-  model.save(archive);
-  archive.write(kMeanKey, mean, /*is_buffer=*/true);
-  archive.write(kStdKey, std, /*is_buffer=*/true);
-  archive.save_to(temporary);
-  std::filesystem::rename(temporary, path);
-}
-
-}  // namespace
 
 FinalModelReport train_final_model(const NetworkFamily& family, const Architecture& architecture,
                                    const ImageDataset& train, const ImageDataset& test,
@@ -77,7 +59,8 @@ FinalModelReport train_final_model(const NetworkFamily& family, const Architectu
   report.test_loss = tested.loss;
   report.latency_ms =
       measure_latency_ms(model, forward, {input.channels, input.height, input.width}, 1);
-  save_checkpoint(model, mean, std, checkpoint_path);
+  // Written to a temporary file and renamed, so a crash never leaves a half-written checkpoint.
+  save_checkpoint(model, {mean, std}, checkpoint_path);
   return report;
 }
 
@@ -93,23 +76,11 @@ double evaluate_checkpoint(const NetworkFamily& family, const Architecture& arch
   const ImageShape input{test.channels, test.height, test.width};
   const BuiltNetwork network = build_network(family, architecture, input, num_classes);
 
-  torch::Tensor mean;
-  torch::Tensor std;
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(checkpoint_path);
-    network.module->load(archive);
-    archive.read(kMeanKey, mean, /*is_buffer=*/true);
-    archive.read(kStdKey, std, /*is_buffer=*/true);
-  } catch (const c10::Error& error) {
-    // LibTorch's message is many lines with a C++ trace; keep its first line.
-    std::string message = error.what_without_backtrace();
-    message = message.substr(0, message.find('\n'));
-    throw Error(fmt::format("checkpoint {}: does not fit architecture '{}': {}", checkpoint_path,
-                            architecture.to_string(), message));
-  }
+  // All or nothing: a checkpoint of another architecture is refused, never loaded in part.
+  const CheckpointNormalisation normalisation =
+      load_checkpoint_strict(*network.module, checkpoint_path, architecture.to_string());
 
-  const TensorData test_data = TensorData::from(test, mean, std);
+  const TensorData test_data = TensorData::from(test, normalisation.mean, normalisation.std);
   return evaluate_model(*network.module, network.forward, test_data, 1000).accuracy;
 }
 

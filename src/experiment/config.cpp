@@ -612,6 +612,76 @@ void parse_fidelity(const Reader& reader, const YAML::Node& node, FidelityConfig
   }
 }
 
+/// `objectives: {optimize: [...], constraints: {metric: bound}, latency_batch_size: ...}`.
+void parse_objectives(const Reader& reader, const YAML::Node& node, ObjectivesConfig& objectives) {
+  reader.check_keys(
+      node, "objectives",
+      {"optimize", "constraints", "latency_batch_size", "latency_warmup", "latency_repeats"});
+  const auto check_metric = [&](const YAML::Node& at, const std::string& key_path,
+                                const std::string& metric) {
+    const auto& names = metric_names();
+    if (std::find(names.begin(), names.end(), metric) != names.end()) return;
+    const auto hint = closest_match(metric, names);
+    reader.fail(at, key_path,
+                fmt::format("expected {}, found '{}'{}", join_choices(names), metric,
+                            hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
+  };
+
+  if (const YAML::Node optimize = node["optimize"]) {
+    if (!optimize.IsSequence() || optimize.size() == 0) {
+      reader.fail(
+          optimize, "objectives.optimize",
+          fmt::format("expected a list of at least one metric, found {}", describe_node(optimize)));
+    }
+    objectives.optimize.clear();
+    for (size_t i = 0; i < optimize.size(); ++i) {
+      const std::string key_path = fmt::format("objectives.optimize[{}]", i);
+      const std::string metric = reader.text(optimize[i], key_path);
+      check_metric(optimize[i], key_path, metric);
+      if (std::find(objectives.optimize.begin(), objectives.optimize.end(), metric) !=
+          objectives.optimize.end()) {
+        reader.fail(optimize[i], key_path,
+                    fmt::format("expected each metric once, found '{}' twice", metric));
+      }
+      objectives.optimize.push_back(metric);
+    }
+  }
+
+  if (const YAML::Node constraints = node["constraints"]) {
+    reader.check_keys(constraints, "objectives.constraints", metric_names());
+    for (const auto& entry : constraints) {
+      const std::string metric = entry.first.as<std::string>();
+      const std::string key_path = "objectives.constraints." + metric;
+      const double bound = reader.number(entry.second, key_path);
+      const bool fraction = metric_is_maximised(metric);
+      if (fraction ? !(bound >= 0 && bound <= 1) : !(bound > 0)) {
+        reader.fail(entry.second, key_path,
+                    fmt::format("expected {}, found {}",
+                                fraction ? "a fraction in [0, 1] (a lower bound)"
+                                         : "a number > 0 (an upper bound)",
+                                bound));
+      }
+      objectives.constraints.emplace_back(metric, bound);
+    }
+  }
+
+  const std::vector<std::pair<const char*, int64_t ObjectivesConfig::*>> counts = {
+      {"latency_batch_size", &ObjectivesConfig::latency_batch_size},
+      {"latency_warmup", &ObjectivesConfig::latency_warmup},
+      {"latency_repeats", &ObjectivesConfig::latency_repeats}};
+  for (const auto& [key, member] : counts) {
+    if (!node[key]) continue;
+    const std::string key_path = std::string("objectives.") + key;
+    const int64_t value = reader.integer(node[key], key_path);
+    const int64_t minimum = std::string(key) == "latency_warmup" ? 0 : 1;
+    if (value < minimum) {
+      reader.fail(node[key], key_path,
+                  fmt::format("expected an integer >= {}, found {}", minimum, value));
+    }
+    objectives.*member = value;
+  }
+}
+
 }  // namespace
 
 StrategyOptions parse_strategy_spec(const std::string& spec) {
@@ -658,7 +728,7 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   }
   reader.check_keys(root, "",
                     {"study", "seed", "threads", "data", "space", "strategy", "budget", "train",
-                     "final", "proxy", "pruning", "fidelity"});
+                     "final", "proxy", "pruning", "fidelity", "objectives"});
 
   ExperimentConfig config;
   config.path = path;
@@ -726,6 +796,7 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
                             "there is nothing to prune), found '{}'",
                             config.pruning.rule));
   }
+  if (root["objectives"]) parse_objectives(reader, root["objectives"], config.objectives);
   return config;
 }
 
@@ -815,6 +886,10 @@ std::string search_fingerprint(const ExperimentConfig& config) {
         fmt::format("fidelity: data_fraction={} width_multiplier={} resolution={}\n",
                     format_double(config.fidelity.data_fraction),
                     format_double(config.fidelity.width_multiplier), config.fidelity.resolution);
+  }
+  // Only studies that set objectives list them, so older fingerprints stay as they were.
+  if (!config.objectives.is_default()) {
+    text += "objectives: " + config.objectives.describe() + "\n";
   }
   for (const auto& decision : config.space.decisions()) {
     text += fmt::format("space: {} {}", decision.name, decision.describe_domain());

@@ -19,6 +19,8 @@
 #include "nascent/core/random.h"
 #include "nascent/data/idx_reader.h"
 #include "nascent/eval/final_model.h"
+#include "nascent/eval/inference_cost.h"
+#include "nascent/eval/pareto.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/cheap_evaluation.h"
 #include "nascent/space/nasbench201.h"
@@ -155,11 +157,48 @@ void check_space_admits_valid(const ExperimentConfig& config, const Evaluator& e
                                 input.to_string(), worst->first, example_reason[worst->first]));
 }
 
-/// The cached outcome of an architecture already tried in this study.
-struct CachedOutcome {
-  TrialState state;
-  double objective;
-};
+/// What the strategy is told about a finished trial: the scalar objective (the accuracy, or
+/// below every feasible trial when a constraint is broken), the costs of every objective and
+/// the constraint violation, for multi-objective strategies.
+Observation observe(const ExperimentConfig& config, const TrialRecord& trial) {
+  Observation observation{trial.state, trial.validation_accuracy};
+  if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) {
+    observation.objective = std::nan("");
+    return observation;
+  }
+  const TrialMetrics metrics = trial_metrics(trial);
+  observation.objective = scalar_objective(metrics, config.objectives);
+  observation.costs = objective_costs(metrics, config.objectives);
+  observation.constraint_violation = constraint_violation(metrics, config.objectives);
+  return observation;
+}
+
+/// Latency and memory of an architecture, measured only when an objective or constraint uses
+/// them (timing costs search time). Empty when nothing is needed.
+nlohmann::json measured_inference_metrics(const ExperimentConfig& config,
+                                          const Architecture& architecture, const ImageShape& input,
+                                          int64_t num_classes) {
+  const ObjectivesConfig& objectives = config.objectives;
+  InferenceCostOptions options;
+  options.latency = objectives.uses("latency_ms");
+  options.batch_latency = objectives.uses("batch_latency_ms");
+  options.memory = objectives.uses("memory_mb");
+  options.batch_size = objectives.latency_batch_size;
+  options.warmup = objectives.latency_warmup;
+  options.repeats = objectives.latency_repeats;
+  nlohmann::json metrics = nlohmann::json::object();
+  if (!options.latency && !options.batch_latency && !options.memory) return metrics;
+
+  const InferenceCost cost =
+      measure_inference_cost(config.network, architecture, input, num_classes, options);
+  if (options.latency) metrics["latency_ms"] = cost.latency_ms;
+  if (options.batch_latency) {
+    metrics["batch_latency_ms"] = cost.batch_latency_ms;
+    metrics["latency_batch_size"] = options.batch_size;
+  }
+  if (options.memory) metrics["memory_mb"] = cost.memory_mb;
+  return metrics;
+}
 
 bool counts_against_budget(TrialState state) {
   return state == TrialState::kComplete || state == TrialState::kFailed ||
@@ -182,19 +221,30 @@ std::string outcome_key(const std::string& hash, int64_t epochs, int64_t full_ep
   return epochs == full_epochs ? hash : fmt::format("{}@{}", hash, epochs);
 }
 
-/// The best complete trial at the highest fidelity any complete trial reached: a result after
-/// fewer epochs is not comparable with one after more.
-std::optional<TrialRecord> best_trial(const std::vector<TrialRecord>& trials, int64_t full_epochs) {
-  std::optional<TrialRecord> best;
-  int64_t best_epochs = 0;
+/// The complete trials that trained for the most epochs any complete trial trained for: a
+/// result after fewer epochs is not comparable with one after more.
+std::vector<TrialRecord> longest_trained(const std::vector<TrialRecord>& trials,
+                                         int64_t full_epochs) {
+  int64_t longest = 0;
   for (const auto& trial : trials) {
     if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
-    const int64_t epochs = trial_epochs(trial, full_epochs);
-    if (!best || epochs > best_epochs ||
-        (epochs == best_epochs && trial.validation_accuracy > best->validation_accuracy)) {
-      best = trial;
-      best_epochs = epochs;
+    longest = std::max(longest, trial_epochs(trial, full_epochs));
+  }
+  std::vector<TrialRecord> comparable;
+  for (const auto& trial : trials) {
+    if (trial.state == TrialState::kComplete && trial_epochs(trial, full_epochs) == longest) {
+      comparable.push_back(trial);
     }
+  }
+  return comparable;
+}
+
+/// The complete trial with the highest validation accuracy.
+std::optional<TrialRecord> best_trial(const std::vector<TrialRecord>& trials) {
+  std::optional<TrialRecord> best;
+  for (const auto& trial : trials) {
+    if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
+    if (!best || trial.validation_accuracy > best->validation_accuracy) best = trial;
   }
   return best;
 }
@@ -312,11 +362,13 @@ void check_or_record_config(Store& store, const ExperimentConfig& config, const 
   }
   store.set_study_value("data_directory", config.data.directory);
   store.set_study_value("num_classes", std::to_string(data.num_classes));
+  store.set_study_value("input_shape", fmt::format("{} {} {}", data.input.channels,
+                                                   data.input.height, data.input.width));
   store.set_study_value("max_trials", std::to_string(config.budget.max_trials));
   store.set_study_value("time_limit_min", fmt::format("{}", config.budget.time_limit_min));
 }
 
-using OutcomeCache = std::unordered_map<std::string, CachedOutcome>;
+using OutcomeCache = std::unordered_map<std::string, Observation>;
 
 /// The known outcome of training an architecture for `epochs`, or end(). An invalid
 /// architecture is invalid at every fidelity.
@@ -337,6 +389,9 @@ struct SearchState {
   /// Proposals to evaluate before asking the strategy again, last first.
   std::vector<Proposal> rerun;
   int64_t counted = 0;
+  /// The data's image shape and classes, for measuring latency and memory.
+  ImageShape input;
+  int64_t num_classes = 0;
 };
 
 /// Rebuilds the strategy and the cache from the stored history (empty for a new study).
@@ -350,10 +405,10 @@ SearchState replay_history(const ExperimentConfig& config,
   for (const auto& trial : history) {
     if (trial.state == TrialState::kInterrupted) continue;
     const int64_t epochs = trial_epochs(trial, full_epochs);
-    state.seen[outcome_key(trial.architecture_hash, epochs, full_epochs)] = {
-        trial.state, trial.validation_accuracy};
-    results.emplace_back(config.space.parse(trial.architecture),
-                         Observation{trial.state, trial.validation_accuracy, epochs});
+    Observation observation = observe(config, trial);
+    observation.fidelity = epochs;
+    state.seen[outcome_key(trial.architecture_hash, epochs, full_epochs)] = observation;
+    results.emplace_back(config.space.parse(trial.architecture), observation);
     if (counts_against_budget(trial.state)) ++state.counted;
   }
 
@@ -373,8 +428,9 @@ SearchState replay_history(const ExperimentConfig& config,
         state.rerun.push_back(std::move(*proposal));
         break;
       }
-      state.strategy->tell(proposal->architecture,
-                           {cached->second.state, cached->second.objective, proposal->fidelity});
+      Observation observation = cached->second;
+      observation.fidelity = proposal->fidelity;
+      state.strategy->tell(proposal->architecture, observation);
     }
     // Results it did not reach again (another schedule's) are still worth knowing.
     for (const auto& [architecture, observation] : results) {
@@ -432,7 +488,7 @@ std::string budget_stop_reason(const ExperimentConfig& config, const SearchState
 /// Trains one valid architecture as a new trial and stores everything about it.
 TrialRecord run_trial(const ExperimentConfig& config, const Architecture& architecture,
                       int64_t epochs, const ArchitectureCheck& check, Evaluator& evaluator,
-                      Store& store, const SearchEvents& events) {
+                      Store& store, const SearchEvents& events, const SearchState& state) {
   TrialRecord record;
   if (epochs != config.train.epochs) record.result_json = nlohmann::json{{"epochs", epochs}}.dump();
   record.architecture = config.space.format(architecture);
@@ -462,6 +518,14 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   }
   Evaluation evaluation;
   try {
+    // Inference cost first: it does not depend on the training, and survives a failed one.
+    const nlohmann::json inference =
+        measured_inference_metrics(config, architecture, state.input, state.num_classes);
+    if (!inference.empty()) {
+      nlohmann::json result = nlohmann::json::parse(record.result_json);
+      result.update(inference);
+      record.result_json = result.dump();
+    }
     evaluation = evaluator.evaluate(architecture, context);
   } catch (const std::exception& error) {
     // One broken candidate must not end the search; the trial records why.
@@ -518,8 +582,9 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
     // Never train an architecture twice for the same epochs: answer from the cache.
     if (const auto cached = find_outcome(state.seen, hash, epochs, full_epochs);
         cached != state.seen.end()) {
-      state.strategy->tell(architecture,
-                           {cached->second.state, cached->second.objective, proposal->fidelity});
+      Observation observation = cached->second;
+      observation.fidelity = proposal->fidelity;
+      state.strategy->tell(architecture, observation);
       ++proposals_without_new;
       continue;
     }
@@ -534,15 +599,16 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
       record.started_at = record.finished_at = unix_now();
       record.error = check.reason;
       store.insert_finished_trial(record);
-      state.seen[hash] = {TrialState::kInvalid, std::nan("")};
-      state.strategy->tell(architecture, {TrialState::kInvalid, std::nan(""), proposal->fidelity});
+      state.seen[hash] = Observation{TrialState::kInvalid, std::nan("")};
+      state.strategy->tell(architecture,
+                           Observation{TrialState::kInvalid, std::nan(""), proposal->fidelity});
       ++proposals_without_new;
       continue;
     }
     proposals_without_new = 0;
 
     const TrialRecord record =
-        run_trial(config, architecture, epochs, check, evaluator, store, events);
+        run_trial(config, architecture, epochs, check, evaluator, store, events, state);
     clock.save(store);
     if (record.state == TrialState::kInterrupted) {
       throw Error(
@@ -550,9 +616,10 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
                       "again; run the same command to resume {}",
                       record.id, options.output_dir));
     }
-    state.seen[key] = {record.state, record.validation_accuracy};
-    state.strategy->tell(architecture,
-                         {record.state, record.validation_accuracy, proposal->fidelity});
+    Observation observation = observe(config, record);
+    observation.fidelity = proposal->fidelity;
+    state.seen[key] = observation;
+    state.strategy->tell(architecture, observation);
     ++state.counted;
     if (events.on_trial) {
       events.on_trial(record, epochs == full_epochs
@@ -673,6 +740,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   }
   SearchState state = replay_history(config, history);
   state.strategy = guide_strategy(config, data.search_train, std::move(state.strategy));
+  state.input = data.input;
+  state.num_classes = data.num_classes;
   clock.study_before = stored_double(store, "elapsed_s", 0.0);
   clock.search_before = stored_double(store, "search_elapsed_s", 0.0);
 
@@ -682,10 +751,14 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   clock.save(store);
   store.set_study_value("stop_reason", stop_reason);
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
+  summary["objectives"] = config.objectives.to_json();
+  summary["pareto"] =
+      pareto_json(pareto_report(store.trials(), config.objectives), config.objectives);
 
   // The best architecture, retrained and tested.
   double final_elapsed = 0.0;
-  if (const auto best = best_trial(store.trials(), config.train.epochs)) {
+  if (const auto best = best_feasible_trial(longest_trained(store.trials(), config.train.epochs),
+                                            config.objectives)) {
     const Architecture architecture = config.space.parse(best->architecture);
     const ArchitectureCheck check = evaluator->check(architecture);
     nlohmann::json best_json = {{"trial_id", best->id},
@@ -699,6 +772,12 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     const nlohmann::json final_json =
         train_or_reuse_final_model(config, options, events, data, *best, architecture, store);
     for (const auto& [key, value] : final_json.items()) best_json[key] = value;
+    best_json["feasible"] = constraint_violation(trial_metrics(*best), config.objectives) == 0.0;
+    // The search's measurements of this architecture (latency, memory), when it made any.
+    const nlohmann::json search_metrics = nlohmann::json::parse(best->result_json, nullptr, false);
+    if (search_metrics.is_object() && !search_metrics.empty()) {
+      best_json["search_inference"] = search_metrics;
+    }
     final_elapsed = best_json.value("final_elapsed_s", 0.0);
     summary["best"] = best_json;
   } else {
@@ -748,8 +827,21 @@ nlohmann::json study_status(const std::string& output_dir) {
   status["stop_reason"] = store.study_value("stop_reason").value_or("");
   status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
   status["best"] = nullptr;
-  // Without the config at hand: a trial that records no epochs was trained for the full count.
-  if (const auto best = best_trial(trials, std::numeric_limits<int64_t>::max())) {
+  // With constraints, the best so far is the best feasible trial, as the search will choose;
+  // with several fidelities, among the trials that trained longest. A trial that records no
+  // epochs was trained for the full count.
+  const std::vector<TrialRecord> comparable =
+      longest_trained(trials, std::numeric_limits<int64_t>::max());
+  std::optional<TrialRecord> best = best_trial(comparable);
+  if (const auto config_text = store.study_value("config_text")) {
+    try {
+      const ExperimentConfig config = parse_experiment_config(*config_text, "stored config");
+      best = best_feasible_trial(comparable, config.objectives);
+    } catch (const Error&) {
+      // A stored config this version cannot read: fall back to the highest accuracy.
+    }
+  }
+  if (best) {
     status["best"] = {{"trial_id", best->id},
                       {"arch", best->architecture},
                       {"val_accuracy", best->validation_accuracy},

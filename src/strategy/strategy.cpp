@@ -11,6 +11,7 @@
 #include "nascent/strategy/bayesian_optimization.h"
 #include "nascent/strategy/hyperband.h"
 #include "nascent/strategy/local_search.h"
+#include "nascent/strategy/nsga2.h"
 #include "nascent/strategy/random_search.h"
 #include "nascent/strategy/regularized_evolution.h"
 #include "nascent/strategy/reinforce.h"
@@ -29,8 +30,8 @@ StrategyMaker& lstm_controller_maker() {
 void set_lstm_controller_maker(StrategyMaker maker) { lstm_controller_maker() = std::move(maker); }
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"random", "evolution", "local",     "reinforce",
-                                                 "bo",     "sh",        "hyperband", "bohb"};
+  static const std::vector<std::string> names = {"random", "evolution", "local", "reinforce", "bo",
+                                                 "sh",     "hyperband", "bohb",  "nsga2"};
   return names;
 }
 
@@ -45,7 +46,8 @@ void StrategyOptions::validate() const {
     throw Error(
         fmt::format("strategy.population: expected an integer >= 2, found {}", population_size));
   }
-  if (sample_size < 1 || sample_size > population_size) {
+  // The tournament size is regularised evolution's alone (NSGA-II's tournaments are binary).
+  if (name == "evolution" && (sample_size < 1 || sample_size > population_size)) {
     throw Error(fmt::format("strategy.sample: expected an integer in [1, population={}], found {}",
                             population_size, sample_size));
   }
@@ -208,6 +210,9 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
     bo.use_features = options.encoding == "features";
     bo.enumeration_limit = options.enumeration_limit;
     return std::make_unique<BayesianOptimization>(space, seed, bo);
+  }
+  if (options.name == "nsga2") {
+    return std::make_unique<Nsga2>(space, seed, options.population_size);
   }
   return std::make_unique<RegularizedEvolution>(space, seed, options.population_size,
                                                 options.sample_size);

@@ -94,8 +94,8 @@ TEST(ExperimentConfig, UnknownTopLevelKeySuggestsTheClosest) {
   EXPECT_EQ(error.key_path(), "budgte");
   EXPECT_STREQ(error.what(),
                "experiment.yaml:3: budgte: unknown key; expected one of study, seed, threads, "
-               "data, space, strategy, budget, train, final, proxy, pruning or fidelity (did "
-               "you mean 'budget'?)");
+               "data, space, strategy, budget, train, final, proxy, pruning, fidelity or "
+               "objectives (did you mean 'budget'?)");
 }
 
 TEST(ExperimentConfig, UnknownTrainKeySuggestsTheClosest) {
@@ -247,7 +247,7 @@ TEST(ExperimentConfig, StrategyNameTypoSuggestsTheClosest) {
   EXPECT_EQ(error.key_path(), "strategy.name");
   EXPECT_STREQ(error.what(),
                "experiment.yaml:4: strategy.name: expected random, evolution, local, reinforce, "
-               "bo, sh, hyperband or bohb, found 'evolutoin' (did you mean 'evolution'?)");
+               "bo, sh, hyperband, bohb or nsga2, found 'evolutoin' (did you mean 'evolution'?)");
 }
 
 TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {

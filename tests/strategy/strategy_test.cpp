@@ -258,8 +258,10 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
     EXPECT_TRUE(is_multi_fidelity(name));
   }
   EXPECT_FALSE(is_multi_fidelity("bo"));
+  options.name = "nsga2";
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "nsga2");
   EXPECT_EQ(strategy_names(), (std::vector<std::string>{"random", "evolution", "local", "reinforce",
-                                                        "bo", "sh", "hyperband", "bohb"}));
+                                                        "bo", "sh", "hyperband", "bohb", "nsga2"}));
 }
 
 TEST(Strategies, TheLstmControllerNeedsTheLibTorchPart) {
@@ -280,16 +282,13 @@ TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
   const SearchSpace space = small_space();
   StrategyOptions options;
   options.name = "evolutoin";
-  EXPECT_EQ(
-      error_message([&] { make_strategy(options, space, 0); }),
-      "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband or bohb, "
-      "found 'evolutoin' "
-      "(did you mean 'evolution'?)");
+  EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
+            "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband, "
+            "bohb or nsga2, found 'evolutoin' (did you mean 'evolution'?)");
   options.name = "bayesian";
-  EXPECT_EQ(
-      error_message([&] { make_strategy(options, space, 0); }),
-      "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband or bohb, "
-      "found 'bayesian'");
+  EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
+            "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband, "
+            "bohb or nsga2, found 'bayesian'");
 }
 
 TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {
@@ -302,6 +301,11 @@ TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {
   options.sample_size = 9;
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
             "strategy.sample: expected an integer in [1, population=8], found 9");
+  // NSGA-II has no tournament size: a population below the default sample is fine.
+  options.name = "nsga2";
+  options.population_size = 3;
+  options.sample_size = 4;
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "nsga2");
 }
 
 TEST(Strategies, MakeStrategyRejectsBadReinforceAndBoOptions) {

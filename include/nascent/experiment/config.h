@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nascent/eval/objectives.h"
 #include "nascent/eval/pruner.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/nn/network_family.h"
@@ -101,6 +102,8 @@ struct ExperimentConfig {
   ProxyConfig proxy;
   PruningOptions pruning;
   FidelityConfig fidelity;
+  /// The objectives of the Pareto front, hard constraints and latency measurement.
+  ObjectivesConfig objectives;
   /// The file's text, stored with the study.
   std::string text;
 };

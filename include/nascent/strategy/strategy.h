@@ -25,6 +25,12 @@ struct Observation {
   /// The fidelity the result was measured at, in the study's fidelity unit (training epochs);
   /// 0 for the evaluator's default, full-fidelity evaluation.
   int64_t fidelity = 0;
+  /// Every objective of a multi-objective study as a cost to minimise (accuracy negated), in
+  /// the order of `objectives.optimize`. Empty for single-objective use: multi-objective
+  /// strategies then minimise -objective.
+  std::vector<double> costs;
+  /// How far the trial is from meeting the study's constraints; 0 when it meets them all.
+  double constraint_violation = 0.0;
 };
 
 /// What a strategy asks to have evaluated: an architecture, and for multi-fidelity strategies
