@@ -790,6 +790,14 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   if (root["proxy"]) parse_proxy(reader, root["proxy"], config.proxy);
   if (root["pruning"]) parse_pruning(reader, root["pruning"], config.pruning);
   if (root["fidelity"]) parse_fidelity(reader, root["fidelity"], config.fidelity);
+  if ((config.proxy.use == "prefilter" || config.proxy.use == "warm_start") &&
+      is_multi_fidelity(config.strategy.name)) {
+    // The proxy wrapper proposes architectures without fidelities.
+    reader.fail(root["proxy"], "proxy.use",
+                fmt::format("expected none or evaluator with the multi-fidelity strategy {}, "
+                            "found '{}'",
+                            config.strategy.name, config.proxy.use));
+  }
   if (config.proxy.use == "evaluator" && config.pruning.enabled()) {
     reader.fail(root["pruning"], "pruning.rule",
                 fmt::format("expected none when proxy.use is evaluator (nothing trains, so "

@@ -337,6 +337,18 @@ TEST(ExperimentConfig, StrategySpecsReadTheKeysOfTheStrategySection) {
   EXPECT_THROW(parse_strategy_spec("reinforce:controller=gru"), ConfigError);
 }
 
+TEST(ExperimentConfig, AProxyPrefilterIsRefusedWithAMultiFidelityStrategy) {
+  const ConfigError error =
+      config_error(std::string(kMinimal) +
+                   "strategy: hyperband\n"                                   // 5
+                   "proxy: {use: prefilter, name: snip, candidates: 4}\n");  // 6
+  EXPECT_EQ(error.line(), 6);
+  EXPECT_EQ(error.key_path(), "proxy.use");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:6: proxy.use: expected none or evaluator with the "
+               "multi-fidelity strategy hyperband, found 'prefilter'");
+}
+
 TEST(ExperimentConfig, BadStrategyOptionNamesItsLine) {
   const ConfigError error = config_error(std::string(kMinimal) +
                                          "strategy:\n"            // 5
