@@ -69,8 +69,13 @@ echo "run_throughput: threads $threads, batch $batch, warm-up $warmup, timed ste
   "rounds $rounds" >&2
 "$bench" --matmul --threads "$threads" | tee "$work/matmul.json" | sed 's/^/  /' >&2
 
+# NASCENT_ALLOCATOR=default measures nascent with glibc's allocator left as it is (the "before"
+# of configure_allocator_for_training()); by default nascent configures it, as the command does.
+allocator_flag=()
+[[ ${NASCENT_ALLOCATOR:-configured} == default ]] && allocator_flag=(--default-allocator)
+
 run_nascent() {
-  "$bench" --arch "$1" --threads "$threads" --batch "$batch" --steps "$steps" \
+  "$bench" --arch "$1" "${allocator_flag[@]}" --threads "$threads" --batch "$batch" --steps "$steps" \
     --warmup "$warmup" --plan-out "$work/$1.plan.json" | tee -a "$work/nascent.jsonl" |
     sed 's/^/  nascent: /' >&2
 }

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "nascent/core/allocator.h"
 #include "nascent/core/error.h"
 #include "nascent/data/idx_reader.h"
 #include "nascent/nn/macro_net.h"
@@ -270,6 +271,7 @@ int main(int argc, char** argv) {
   int64_t warmup = 30;
   std::string plan_path;
   bool matmul = false;
+  bool default_allocator = false;
   app.add_option("--arch", arch_name, "Reference architecture: classic_cnn, mobile or residual");
   app.add_option("--threads", threads, "LibTorch threads")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch_size, "Images per training step")
@@ -279,7 +281,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--plan-out", plan_path, "Write the network plan (JSON) to this file");
   app.add_flag("--matmul", matmul, "Measure 2048x2048 matmul GFLOP/s instead")->excludes("--arch");
+  app.add_flag("--default-allocator", default_allocator,
+               "Leave glibc's allocator as it is (nascent itself configures it for training)");
   CLI11_PARSE(app, argc, argv);
+  // As the nascent command does, unless the comparison asks for the C library's defaults.
+  if (!default_allocator) nascent::configure_allocator_for_training();
 
   try {
     if (matmul) return run_matmul(threads);

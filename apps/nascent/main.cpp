@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "nascent/core/allocator.h"
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
 #include "nascent/experiment/config.h"
@@ -478,6 +479,7 @@ void handle_stop_signal(int signal_number) {
 constexpr int64_t kLargestCount = 1'000'000'000;
 
 int main(int argc, char** argv) {
+  nascent::configure_allocator_for_training();
   nascent::register_torch_strategies();
   std::signal(SIGINT, handle_stop_signal);
   std::signal(SIGTERM, handle_stop_signal);

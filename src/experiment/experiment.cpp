@@ -161,7 +161,7 @@ void check_space_admits_valid(const ExperimentConfig& config, const Evaluator& e
 /// below every feasible trial when a constraint is broken), the costs of every objective and
 /// the constraint violation, for multi-objective strategies.
 Observation observe(const ExperimentConfig& config, const TrialRecord& trial) {
-  Observation observation{trial.state, trial.validation_accuracy};
+  Observation observation{trial.state, trial.validation_accuracy, 0, {}, 0.0};
   if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) {
     observation.objective = std::nan("");
     return observation;
@@ -599,9 +599,10 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
       record.started_at = record.finished_at = unix_now();
       record.error = check.reason;
       store.insert_finished_trial(record);
-      state.seen[hash] = Observation{TrialState::kInvalid, std::nan("")};
-      state.strategy->tell(architecture,
-                           Observation{TrialState::kInvalid, std::nan(""), proposal->fidelity});
+      state.seen[hash] = Observation{TrialState::kInvalid, std::nan(""), 0, {}, 0.0};
+      state.strategy->tell(
+          architecture,
+          Observation{TrialState::kInvalid, std::nan(""), proposal->fidelity, {}, 0.0});
       ++proposals_without_new;
       continue;
     }

@@ -207,8 +207,9 @@ TabularRun run_tabular_search(const Nasbench201Table& table,
     ++run.proposals;
     if (options.record_queries) run.queries_log.push_back({row, is_new, run.clock_s});
 
-    search->tell(candidate->architecture,
-                 Observation{TrialState::kComplete, answer.objective, candidate->fidelity});
+    search->tell(
+        candidate->architecture,
+        Observation{TrialState::kComplete, answer.objective, candidate->fidelity, {}, 0.0});
 
     // Every architecture seen: at the strategy's fidelity, or at both for multi-fidelity ones.
     const int64_t queries_per_fidelity = multi_fidelity ? 2 * table.size() : table.size();

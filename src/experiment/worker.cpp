@@ -245,7 +245,7 @@ Claim claim_next(Store& store, const SharedStudy& study, const std::string& work
   for (const auto& trial : history) {
     if (is_in_flight(trial.state)) pending.insert(trial.architecture_hash);
     if (!is_finished(trial.state)) continue;
-    const Observation observation{trial.state, trial.validation_accuracy};
+    const Observation observation{trial.state, trial.validation_accuracy, 0, {}, 0.0};
     finished[trial.architecture_hash] = observation;
     strategy->tell(config.space.parse(trial.architecture), observation);
   }
@@ -288,7 +288,7 @@ Claim claim_next(Store& store, const SharedStudy& study, const std::string& work
       record.error = check.reason;
       record.worker = worker;
       store.insert_finished_trial(record);
-      finished[hash] = {TrialState::kInvalid, std::nan("")};
+      finished[hash] = {TrialState::kInvalid, std::nan(""), 0, {}, 0.0};
       strategy->tell(*proposal, finished[hash]);
       continue;
     }

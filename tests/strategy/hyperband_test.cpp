@@ -175,7 +175,7 @@ TEST(Hyperband, NeverPromotesAFailedResult) {
   int64_t told = 0;
   std::string survivor;
   while (auto proposal = search.propose()) {
-    Observation observation{TrialState::kFailed, kNaN, proposal->fidelity};
+    Observation observation{TrialState::kFailed, kNaN, proposal->fidelity, {}, 0.0};
     if (proposal->fidelity == 1 && told == 4) {
       observation = complete(0.5);
       observation.fidelity = 1;
