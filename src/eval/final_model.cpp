@@ -31,7 +31,9 @@ FinalModelReport train_final_model(const NetworkFamily& family, const Architectu
   const BuiltNetwork network = build_network(family, architecture, input, num_classes);
   torch::nn::Module& model = *network.module;
   const auto& forward = network.forward;
-  TrainingCallbacks callbacks{on_epoch, on_step};
+  TrainingCallbacks callbacks;
+  callbacks.on_epoch = on_epoch;
+  callbacks.on_step = on_step;
   const TrainingOutcome outcome =
       train_model(model, forward, train_data, nullptr, options, callbacks);
 

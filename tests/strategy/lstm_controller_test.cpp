@@ -57,8 +57,8 @@ TEST(LstmReinforce, LearnsADecisionThatDependsOnAnEarlierOne) {
     const bool copies = rng.uniform() < 0.5;
     const int64_t second = copies ? first : (first + 1 + rng.index(4)) % 5;
     Architecture architecture;
-    architecture.set("d0", "c" + std::to_string(first));
-    architecture.set("d1", "c" + std::to_string(second));
+    architecture.set("d0", testing_support::numbered("c", first));
+    architecture.set("d1", testing_support::numbered("c", second));
     controller.tell(architecture, complete(copies ? 1.0 : 0.0));
   }
   std::map<std::string, std::pair<int64_t, int64_t>> by_first;  // d0 -> (samples, copies)

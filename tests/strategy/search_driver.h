@@ -24,13 +24,21 @@ inline Observation complete(double objective) {
   return Observation{TrialState::kComplete, objective};
 }
 
+/// "<prefix><number>". Appending instead of `"c" + std::to_string(n)` avoids a false
+/// -Wstringop-overflow of GCC 12 on the temporary's insert.
+inline std::string numbered(const char* prefix, int64_t number) {
+  std::string text = prefix;
+  text += std::to_string(number);
+  return text;
+}
+
 /// `count` categorical decisions d0, d1, ... with `choices` values c0, c1, ... each.
 inline SearchSpace flat_space(int64_t count, int64_t choices) {
   SearchSpace space;
   for (int64_t i = 0; i < count; ++i) {
     std::vector<std::string> values;
-    for (int64_t c = 0; c < choices; ++c) values.push_back("c" + std::to_string(c));
-    space.add(Decision::categorical("d" + std::to_string(i), values));
+    for (int64_t c = 0; c < choices; ++c) values.push_back(numbered("c", c));
+    space.add(Decision::categorical(numbered("d", i), values));
   }
   return space;
 }
@@ -41,7 +49,7 @@ inline double matching_fraction(const Architecture& architecture, int64_t choice
   int64_t matches = 0;
   int64_t decision = 0;
   for (const auto& [name, value] : architecture.values()) {
-    if (value == "c" + std::to_string((3 * decision + 1) % choices)) ++matches;
+    if (value == numbered("c", (3 * decision + 1) % choices)) ++matches;
     ++decision;
   }
   return static_cast<double>(matches) / static_cast<double>(decision);
