@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "strategy/internal/advantage.h"
 #include "strategy/internal/decision_values.h"
 #include "strategy/internal/seen_architectures.h"
 
@@ -71,6 +72,7 @@ struct LstmReinforce::Model {
   std::vector<torch::Tensor> parameters;
   std::unique_ptr<torch::optim::Adam> optimizer;
   std::unique_ptr<internal::SeenArchitectures> seen;
+  internal::AdvantageEstimator advantage{0.9};
 };
 
 void register_torch_strategies() {
@@ -90,6 +92,7 @@ LstmReinforce::LstmReinforce(const SearchSpace& space, uint64_t seed,
   model_->optimizer = std::make_unique<torch::optim::Adam>(
       model_->parameters, torch::optim::AdamOptions(options.controller_learning_rate));
   model_->seen = std::make_unique<internal::SeenArchitectures>(space, options.enumeration_limit);
+  model_->advantage = internal::AdvantageEstimator(options.baseline_decay);
 }
 
 LstmReinforce::~LstmReinforce() = default;
@@ -134,27 +137,9 @@ void LstmReinforce::tell(const Architecture& architecture, const Observation& ob
   model_->seen->insert(model_->seen->key(architecture));
 
   // Reward, baseline and advantage scaling exactly as the factorised policy's.
-  double reward = 0.0;
-  if (observation.state == TrialState::kComplete && std::isfinite(observation.objective)) {
-    reward = observation.objective;
-    lowest_reward_ = lowest_reward_ ? std::min(*lowest_reward_, reward) : reward;
-  } else if (lowest_reward_) {
-    reward = *lowest_reward_;
-  } else {
-    return;
-  }
-  if (!baseline_) {
-    baseline_ = reward;
-    return;
-  }
-  const double advantage = reward - *baseline_;
-  const double decay = options_.baseline_decay;
-  advantage_square_ = advantage_square_ == 0.0
-                          ? advantage * advantage
-                          : decay * advantage_square_ + (1.0 - decay) * advantage * advantage;
-  const double scaled_advantage =
-      advantage_square_ > 0.0 ? advantage / std::sqrt(advantage_square_) : 0.0;
-  baseline_ = decay * *baseline_ + (1.0 - decay) * reward;
+  const auto advantage = model_->advantage.scaled_advantage(observation);
+  if (!advantage) return;
+  const double scaled_advantage = *advantage;
 
   // The log-probability of the architecture's choices, read in the space's order with the
   // chosen values fed back, as when it was sampled.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "nascent/core/error.h"
+#include "strategy/internal/advantage.h"
 #include "strategy/internal/decision_values.h"
 #include "strategy/internal/seen_architectures.h"
 
@@ -42,11 +43,11 @@ Reinforce::Reinforce(const SearchSpace& space, uint64_t seed, double learning_ra
     : space_(space),
       rng_(seed),
       learning_rate_(learning_rate),
-      baseline_decay_(baseline_decay),
       entropy_weight_(entropy_weight),
       values_(
           std::make_unique<internal::DecisionValues>(space, kMaxIntegerValues, kRepresentatives)),
-      seen_(std::make_unique<internal::SeenArchitectures>(space, enumeration_limit)) {
+      seen_(std::make_unique<internal::SeenArchitectures>(space, enumeration_limit)),
+      advantage_(std::make_unique<internal::AdvantageEstimator>(baseline_decay)) {
   // Uniform initial policy.
   for (int64_t d = 0; d < values_->decision_count(); ++d) {
     logits_.emplace_back(values_->values(d).size(), 0.0);
@@ -84,29 +85,9 @@ std::optional<Architecture> Reinforce::ask() {
 void Reinforce::tell(const Architecture& architecture, const Observation& observation) {
   seen_->insert(seen_->key(architecture));
 
-  // The reward: the objective, or the lowest one so far for a result without one.
-  double reward = 0.0;
-  if (observation.state == TrialState::kComplete && std::isfinite(observation.objective)) {
-    reward = observation.objective;
-    lowest_reward_ = lowest_reward_ ? std::min(*lowest_reward_, reward) : reward;
-  } else if (lowest_reward_) {
-    reward = *lowest_reward_;
-  } else {
-    return;
-  }
-
-  // The first reward only sets the baseline: its advantage would be zero.
-  if (!baseline_) {
-    baseline_ = reward;
-    return;
-  }
-  const double advantage = reward - *baseline_;
-  advantage_square_ =
-      advantage_square_ == 0.0
-          ? advantage * advantage
-          : baseline_decay_ * advantage_square_ + (1.0 - baseline_decay_) * advantage * advantage;
-  const double scaled_advantage =
-      advantage_square_ > 0.0 ? advantage / std::sqrt(advantage_square_) : 0.0;
+  const auto advantage = advantage_->scaled_advantage(observation);
+  if (!advantage) return;
+  const double scaled_advantage = *advantage;
 
   // Gradient ascent on advantage * log p(architecture) + entropy_weight * H, per decision:
   // d log p(c) / d logit_j = [j = c] - p_j and dH / d logit_j = -p_j (log p_j + H).
@@ -129,8 +110,6 @@ void Reinforce::tell(const Architecture& architecture, const Observation& observ
                                      entropy_weight_ * entropy_gradient);
     }
   }
-
-  baseline_ = baseline_decay_ * *baseline_ + (1.0 - baseline_decay_) * reward;
 }
 
 int64_t Reinforce::decision_index(std::string_view decision) const {
@@ -140,6 +119,8 @@ int64_t Reinforce::decision_index(std::string_view decision) const {
   }
   return static_cast<int64_t>(found - space_.decisions().data());
 }
+
+std::optional<double> Reinforce::baseline() const { return advantage_->baseline(); }
 
 std::vector<double> Reinforce::probabilities(std::string_view decision) const {
   return softmax(logits_[static_cast<size_t>(decision_index(decision))]);

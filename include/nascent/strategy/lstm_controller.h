@@ -49,9 +49,6 @@ class LstmReinforce : public Strategy {
   Rng rng_;
   StrategyOptions options_;
   std::unique_ptr<Model> model_;
-  std::optional<double> baseline_;
-  double advantage_square_ = 0.0;
-  std::optional<double> lowest_reward_;
 };
 
 }  // namespace nascent

@@ -11,6 +11,7 @@
 namespace nascent {
 
 namespace internal {
+class AdvantageEstimator;
 class DecisionValues;
 class SeenArchitectures;
 }  // namespace internal
@@ -57,7 +58,7 @@ class Reinforce : public Strategy {
   const std::vector<std::string>& values(std::string_view decision) const;
 
   /// The reward baseline; nullopt before the first reward.
-  std::optional<double> baseline() const { return baseline_; }
+  std::optional<double> baseline() const;
 
  private:
   int64_t decision_index(std::string_view decision) const;
@@ -65,16 +66,12 @@ class Reinforce : public Strategy {
   const SearchSpace& space_;
   Rng rng_;
   double learning_rate_;
-  double baseline_decay_;
   double entropy_weight_;
   std::unique_ptr<internal::DecisionValues> values_;
   std::unique_ptr<internal::SeenArchitectures> seen_;
   /// logits_[decision][value]
   std::vector<std::vector<double>> logits_;
-  std::optional<double> baseline_;
-  /// Moving mean of squared advantages; 0 until the first non-zero advantage.
-  double advantage_square_ = 0.0;
-  std::optional<double> lowest_reward_;
+  std::unique_ptr<internal::AdvantageEstimator> advantage_;
 };
 
 }  // namespace nascent
