@@ -1,3 +1,4 @@
+#include <torch/csrc/autograd/profiler_legacy.h>
 // Training throughput of nascent's networks on Fashion-MNIST: images per second of full training
 // steps (forward, cross-entropy, backward, SGD with momentum) for three reference
 // architectures. This is the C++ half of a side-by-side comparison: the plan written with
@@ -168,8 +169,10 @@ std::vector<double> time_training_steps(nascent::MacroNet& model, const std::vec
 
   std::vector<double> step_ms;
   double last_loss = 0.0;
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
   for (int64_t step = 0; step < warmup + steps; ++step) {
     const Batch& batch = batches[static_cast<size_t>(step) % batches.size()];
+    if (step == warmup && std::getenv("NASCENT_PROFILE")) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::getenv("NASCENT_PROFILE"));
     const auto start = Clock::now();
 
     optimizer.zero_grad();
@@ -210,7 +213,7 @@ double round_to(double value, int digits) {
 }
 
 int run_throughput(const std::string& arch_name, int64_t threads, int64_t batch_size, int64_t steps,
-                   int64_t warmup, const std::string& plan_path) {
+                   int64_t warmup, const std::string& plan_path, bool channels_last) {
   nascent::set_torch_threads(threads);
   torch::manual_seed(0);
 
@@ -237,7 +240,14 @@ int run_throughput(const std::string& arch_name, int64_t threads, int64_t batch_
 
   // Enough distinct batches that no step reuses a batch, up to one pass over the data.
   const int64_t distinct_batches = std::min<int64_t>(warmup + steps, 60000 / batch_size);
-  const std::vector<Batch> batches = prepare_batches(batch_size, distinct_batches);
+  std::vector<Batch> batches = prepare_batches(batch_size, distinct_batches);
+  if (channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : model->parameters()) {
+      if (parameter.dim() == 4) parameter.set_data(torch::empty(parameter.sizes(), parameter.options().memory_format(torch::MemoryFormat::ChannelsLast)).copy_(parameter));
+    }
+    for (auto& batch : batches) batch.images = torch::empty(batch.images.sizes(), batch.images.options().memory_format(torch::MemoryFormat::ChannelsLast)).copy_(batch.images);
+  }
   const double step_ms = median(time_training_steps(model, batches, warmup, steps));
 
   nlohmann::ordered_json result = {
@@ -272,6 +282,8 @@ int main(int argc, char** argv) {
   std::string plan_path;
   bool matmul = false;
   bool default_allocator = false;
+  bool channels_last = false;
+  app.add_flag("--channels-last", channels_last, "NHWC");
   app.add_option("--arch", arch_name, "Reference architecture: classic_cnn, mobile or residual");
   app.add_option("--threads", threads, "LibTorch threads")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch_size, "Images per training step")
@@ -290,7 +302,7 @@ int main(int argc, char** argv) {
   try {
     if (matmul) return run_matmul(threads);
     if (arch_name.empty()) throw nascent::Error("--arch: expected a name or --matmul, found none");
-    return run_throughput(arch_name, threads, batch_size, steps, warmup, plan_path);
+    return run_throughput(arch_name, threads, batch_size, steps, warmup, plan_path, channels_last);
   } catch (const std::exception& error) {
     // One line: LibTorch errors carry a multi-line C++ trace after the first line.
     std::string message = error.what();

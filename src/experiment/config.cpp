@@ -324,10 +324,10 @@ void parse_space(const Reader& reader, const YAML::Node& node, ExperimentConfig&
 
 void parse_train(const Reader& reader, const YAML::Node& node, const std::string& key_path,
                  TrainOptions& options) {
-  reader.check_keys(
-      node, key_path,
-      {"epochs", "batch_size", "optimizer", "learning_rate", "momentum", "nesterov", "weight_decay",
-       "warmup_epochs", "label_smoothing", "crop_padding", "horizontal_flip", "eval_batch_size"});
+  reader.check_keys(node, key_path,
+                    {"epochs", "batch_size", "optimizer", "learning_rate", "momentum", "nesterov",
+                     "weight_decay", "warmup_epochs", "label_smoothing", "crop_padding",
+                     "horizontal_flip", "eval_batch_size", "channels_last"});
   const auto path = [&](const char* key) { return join(key_path, key); };
   if (node["epochs"]) options.epochs = reader.integer(node["epochs"], path("epochs"));
   if (node["batch_size"])
@@ -355,6 +355,9 @@ void parse_train(const Reader& reader, const YAML::Node& node, const std::string
   }
   if (node["eval_batch_size"]) {
     options.eval_batch_size = reader.integer(node["eval_batch_size"], path("eval_batch_size"));
+  }
+  if (node["channels_last"]) {
+    options.channels_last = reader.boolean(node["channels_last"], path("channels_last"));
   }
 
   try {

@@ -75,7 +75,47 @@ torch::Tensor random_horizontal_flip(const torch::Tensor& images) {
   return torch::where(flip, images.flip({3}), images);
 }
 
+/// Puts a module in channels-last layout for the lifetime of the scope and back in the default
+/// layout when it ends, including on an early return or an exception.
+class ChannelsLastScope {
+ public:
+  ChannelsLastScope(torch::nn::Module& module, bool enabled) : module_(module), enabled_(enabled) {
+    if (enabled_) set_channels_last(module_, true);
+  }
+  ~ChannelsLastScope() {
+    if (enabled_) set_channels_last(module_, false);
+  }
+  ChannelsLastScope(const ChannelsLastScope&) = delete;
+  ChannelsLastScope& operator=(const ChannelsLastScope&) = delete;
+
+ private:
+  torch::nn::Module& module_;
+  bool enabled_;
+};
+
+/// `tensor` restrided to `format`, with strides computed for that format even when its sizes
+/// make two layouts coincide (a size-1 channel dimension).
+torch::Tensor restride(const torch::Tensor& tensor, torch::MemoryFormat format) {
+  return torch::empty(tensor.sizes(), tensor.options().memory_format(format)).copy_(tensor);
+}
+
 }  // namespace
+
+void set_channels_last(torch::nn::Module& module, bool channels_last) {
+  torch::NoGradGuard no_grad;
+  const auto format =
+      channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  for (torch::Tensor& tensor : module.parameters()) {
+    if (tensor.dim() == 4) tensor.set_data(restride(tensor, format));
+  }
+  for (torch::Tensor& tensor : module.buffers()) {
+    if (tensor.dim() == 4) tensor.set_data(restride(tensor, format));
+  }
+}
+
+torch::Tensor to_channels_last(const torch::Tensor& images) {
+  return restride(images, torch::MemoryFormat::ChannelsLast);
+}
 
 TrainingOutcome train_model(torch::nn::Module& model,
                             const std::function<torch::Tensor(const torch::Tensor&)>& forward,
@@ -88,6 +128,7 @@ TrainingOutcome train_model(torch::nn::Module& model,
   const int64_t examples = train.size();
   const int64_t steps_per_epoch = (examples + options.batch_size - 1) / options.batch_size;
   const int64_t total_steps = steps_per_epoch * options.epochs;
+  const ChannelsLastScope layout(model, options.channels_last);
   auto optimizer = make_optimizer(model, options);
   const auto loss_options =
       torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(options.label_smoothing);
@@ -109,6 +150,7 @@ TrainingOutcome train_model(torch::nn::Module& model,
       const torch::Tensor labels = train.labels.index_select(0, indices);
       if (options.crop_padding > 0) images = random_crop(images, options.crop_padding);
       if (options.horizontal_flip) images = random_horizontal_flip(images);
+      if (options.channels_last) images = to_channels_last(images);
 
       // A stop request (Ctrl-C, SIGTERM) ends training between steps, never inside one.
       if (stop_requested()) {
@@ -143,8 +185,8 @@ TrainingOutcome train_model(torch::nn::Module& model,
     metrics.train_accuracy = static_cast<double>(correct) / static_cast<double>(examples);
     metrics.learning_rate = learning_rate;
     if (validation) {
-      const EvaluationResult result =
-          evaluate_model(model, forward, *validation, options.eval_batch_size);
+      const EvaluationResult result = evaluate_model(
+          model, forward, *validation, options.eval_batch_size, options.channels_last);
       metrics.validation_accuracy = result.accuracy;
       metrics.validation_loss = result.loss;
     }
@@ -164,7 +206,7 @@ TrainingOutcome train_model(torch::nn::Module& model,
 
 EvaluationResult evaluate_model(torch::nn::Module& model,
                                 const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                                const TensorData& data, int64_t batch_size) {
+                                const TensorData& data, int64_t batch_size, bool channels_last) {
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
@@ -175,7 +217,9 @@ EvaluationResult evaluate_model(torch::nn::Module& model,
   for (int64_t begin = 0; begin < examples; begin += batch_size) {
     const int64_t end = std::min(begin + batch_size, examples);
     const torch::Tensor indices = torch::arange(begin, end, torch::kInt64);
-    const torch::Tensor logits = forward(data.batch_images(indices));
+    torch::Tensor images = data.batch_images(indices);
+    if (channels_last) images = to_channels_last(images);
+    const torch::Tensor logits = forward(images);
     const torch::Tensor labels = data.labels.slice(0, begin, end);
     loss_sum +=
         torch::nn::functional::cross_entropy(

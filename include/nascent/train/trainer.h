@@ -43,18 +43,33 @@ struct TrainingCallbacks {
 };
 
 /// Trains `model` on `train` with `options`. When `validation` is given, it is evaluated after
-/// every epoch. Random draws (shuffling, augmentation, dropout) come from LibTorch's global
-/// generator, which the caller seeds. A non-finite loss stops training and is reported in
-/// the outcome rather than thrown, so a search can record the trial as failed and go on.
+/// every epoch. With TrainOptions::channels_last the model trains in NHWC layout and is put
+/// back in the default layout before this returns. Random draws (shuffling, augmentation, dropout)
+/// come from LibTorch's global generator, which the caller seeds. A non-finite loss stops training
+/// and is reported in the outcome rather than thrown, so a search can record the trial as failed
+/// and go on.
 TrainingOutcome train_model(torch::nn::Module& model,
                             const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                             const TensorData& train, const TensorData* validation,
                             const TrainOptions& options, const TrainingCallbacks& callbacks = {});
 
 /// Accuracy and cross-entropy of `model` on `data`, in evaluation mode without gradients.
+/// `channels_last` hands the batches to `forward` in NHWC layout (as train_model does when
+/// the model is in that layout); the result is the same either way.
 EvaluationResult evaluate_model(torch::nn::Module& model,
                                 const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                                const TensorData& data, int64_t batch_size);
+                                const TensorData& data, int64_t batch_size,
+                                bool channels_last = false);
+
+/// Puts every 4-D parameter and buffer of `module` (convolution weights) in channels-last
+/// layout, or back in the default contiguous layout. The tensors keep their identity, so an
+/// optimiser that holds them is unaffected; values do not change.
+void set_channels_last(torch::nn::Module& module, bool channels_last);
+
+/// A copy of a [N, C, H, W] batch laid out channels-last. The strides are set explicitly:
+/// for one channel both layouts are "contiguous", and Tensor::contiguous() would keep NCHW
+/// strides, so the first convolution (and everything after it) would run in NCHW.
+torch::Tensor to_channels_last(const torch::Tensor& images);
 
 /// Median latency in milliseconds of one forward pass on a batch of `batch_size` images after
 /// `warmup` untimed passes, over `repeats` timed passes, in evaluation mode.
