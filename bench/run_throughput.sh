@@ -73,16 +73,23 @@ echo "run_throughput: threads $threads, batch $batch, warm-up $warmup, timed ste
 # of configure_allocator_for_training()); by default nascent configures it, as the command does.
 allocator_flag=()
 [[ ${NASCENT_ALLOCATOR:-configured} == default ]] && allocator_flag=(--default-allocator)
+# NASCENT_LAYOUT=contiguous measures nascent's plain NCHW path (train.channels_last: false).
+nascent_layout=${NASCENT_LAYOUT:-channels_last}
 
 run_nascent() {
-  "$bench" --arch "$1" "${allocator_flag[@]}" --threads "$threads" --batch "$batch" --steps "$steps" \
-    --warmup "$warmup" --plan-out "$work/$1.plan.json" | tee -a "$work/nascent.jsonl" |
+  "$bench" --arch "$1" "${allocator_flag[@]}" --layout "$nascent_layout" --threads "$threads" \
+    --batch "$batch" --steps "$steps" --warmup "$warmup" --plan-out "$work/$1.plan.json" |
+    tee -a "$work/nascent.jsonl" |
     sed 's/^/  nascent: /' >&2
 }
+# PyTorch as its users run it by default (NCHW) and with its documented channels-last recipe.
 run_pytorch() {
-  "$python" "$repo/bench/pytorch_throughput.py" --plan "$work/$1.plan.json" \
-    --threads "$threads" --batch "$batch" --steps "$steps" --warmup "$warmup" |
-    tee -a "$work/pytorch.jsonl" | sed 's/^/  pytorch: /' >&2
+  local layout
+  for layout in contiguous channels_last; do
+    "$python" "$repo/bench/pytorch_throughput.py" --plan "$work/$1.plan.json" --layout "$layout" \
+      --threads "$threads" --batch "$batch" --steps "$steps" --warmup "$warmup" |
+      tee -a "$work/pytorch_$layout.jsonl" | sed "s/^/  pytorch ($layout): /" >&2
+  done
 }
 
 for arch in "${archs[@]}"; do
@@ -123,21 +130,29 @@ def best_runs(path):
 
 with open(f"{work}/matmul.json") as file:
     matmul_gflops = json.load(file)["matmul_gflops"]
-nascent, pytorch = best_runs(f"{work}/nascent.jsonl"), best_runs(f"{work}/pytorch.jsonl")
+nascent = best_runs(f"{work}/nascent.jsonl")
+pytorch = best_runs(f"{work}/pytorch_contiguous.jsonl")
+pytorch_nhwc = best_runs(f"{work}/pytorch_channels_last.jsonl")
 
 print(f"matmul 2048x2048: {matmul_gflops:.1f} GFLOP/s")
 print()
 print("| arch | params | MMACs/image | nascent images/s | PyTorch images/s | nascent/PyTorch "
+      "| PyTorch channels-last images/s | nascent/PyTorch channels-last "
       "| nascent GFLOP/s | % of matmul |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for arch in archs:
-    ours, theirs = nascent[arch], pytorch[arch]
-    if ours["params"] != theirs["params"]:
-        sys.exit(f"run_throughput: {arch}: nascent has {ours['params']} parameters, PyTorch "
-                 f"{theirs['params']}")
+    ours, theirs, theirs_nhwc = nascent[arch], pytorch[arch], pytorch_nhwc[arch]
+    for other in (theirs, theirs_nhwc):
+        if ours["params"] != other["params"]:
+            sys.exit(f"run_throughput: {arch}: nascent has {ours['params']} parameters, "
+                     f"PyTorch {other['params']}")
     gflops = 3 * 2 * ours["flops"] * ours["images_per_s"] / 1e9
     print(f"| {arch} | {ours['params']:,} | {ours['flops'] / 1e6:.2f} "
           f"| {ours['images_per_s']:,.0f} | {theirs['images_per_s']:,.0f} "
           f"| {ours['images_per_s'] / theirs['images_per_s']:.2f} "
+          f"| {theirs_nhwc['images_per_s']:,.0f} "
+          f"| {ours['images_per_s'] / theirs_nhwc['images_per_s']:.2f} "
           f"| {gflops:.1f} | {100 * gflops / matmul_gflops:.1f}% |")
+print()
+print(f"nascent layout: {ours['layout']}")
 EOF

@@ -1,4 +1,3 @@
-#include <torch/csrc/autograd/profiler_legacy.h>
 // Training throughput of nascent's networks on Fashion-MNIST: images per second of full training
 // steps (forward, cross-entropy, backward, SGD with momentum) for three reference
 // architectures. This is the C++ half of a side-by-side comparison: the plan written with
@@ -32,6 +31,7 @@
 #include "nascent/space/macro_space.h"
 #include "nascent/train/runtime.h"
 #include "nascent/train/tensor_data.h"
+#include "nascent/train/trainer.h"
 
 namespace {
 
@@ -169,10 +169,9 @@ std::vector<double> time_training_steps(nascent::MacroNet& model, const std::vec
 
   std::vector<double> step_ms;
   double last_loss = 0.0;
-  std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+
   for (int64_t step = 0; step < warmup + steps; ++step) {
     const Batch& batch = batches[static_cast<size_t>(step) % batches.size()];
-    if (step == warmup && std::getenv("NASCENT_PROFILE")) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::getenv("NASCENT_PROFILE"));
     const auto start = Clock::now();
 
     optimizer.zero_grad();
@@ -241,12 +240,10 @@ int run_throughput(const std::string& arch_name, int64_t threads, int64_t batch_
   // Enough distinct batches that no step reuses a batch, up to one pass over the data.
   const int64_t distinct_batches = std::min<int64_t>(warmup + steps, 60000 / batch_size);
   std::vector<Batch> batches = prepare_batches(batch_size, distinct_batches);
+  // As nascent's trainer lays out the model and each batch (TrainOptions::channels_last).
   if (channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& parameter : model->parameters()) {
-      if (parameter.dim() == 4) parameter.set_data(torch::empty(parameter.sizes(), parameter.options().memory_format(torch::MemoryFormat::ChannelsLast)).copy_(parameter));
-    }
-    for (auto& batch : batches) batch.images = torch::empty(batch.images.sizes(), batch.images.options().memory_format(torch::MemoryFormat::ChannelsLast)).copy_(batch.images);
+    nascent::set_channels_last(*model, true);
+    for (Batch& batch : batches) batch.images = nascent::to_channels_last(batch.images);
   }
   const double step_ms = median(time_training_steps(model, batches, warmup, steps));
 
@@ -257,7 +254,8 @@ int run_throughput(const std::string& arch_name, int64_t threads, int64_t batch_
       {"params", plan.params},
       {"flops", plan.flops},
       {"threads", threads},
-      {"batch", batch_size}};
+      {"batch", batch_size},
+      {"layout", channels_last ? "channels_last" : "contiguous"}};
   std::cout << result.dump() << std::endl;
   return 0;
 }
@@ -282,8 +280,11 @@ int main(int argc, char** argv) {
   std::string plan_path;
   bool matmul = false;
   bool default_allocator = false;
-  bool channels_last = false;
-  app.add_flag("--channels-last", channels_last, "NHWC");
+  std::string layout = "channels_last";
+  app.add_option("--layout", layout,
+                 "Memory layout of the model and batches: channels_last (what nascent trains "
+                 "in by default) or contiguous (NCHW, train.channels_last: false)")
+      ->check(CLI::IsMember({"channels_last", "contiguous"}));
   app.add_option("--arch", arch_name, "Reference architecture: classic_cnn, mobile or residual");
   app.add_option("--threads", threads, "LibTorch threads")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch_size, "Images per training step")
@@ -302,7 +303,8 @@ int main(int argc, char** argv) {
   try {
     if (matmul) return run_matmul(threads);
     if (arch_name.empty()) throw nascent::Error("--arch: expected a name or --matmul, found none");
-    return run_throughput(arch_name, threads, batch_size, steps, warmup, plan_path, channels_last);
+    return run_throughput(arch_name, threads, batch_size, steps, warmup, plan_path,
+                          layout == "channels_last");
   } catch (const std::exception& error) {
     // One line: LibTorch errors carry a multi-line C++ trace after the first line.
     std::string message = error.what();
