@@ -2,11 +2,13 @@
 """Training throughput of a nascent network rebuilt in PyTorch's Python API.
 
 The PyTorch half of the side-by-side comparison run by bench/run_throughput.sh. It reads the
-NetworkPlan JSON that nascent_bench_throughput wrote with --plan-out, builds the same network
-layer by layer (the construction mirrors src/nn/macro_net.cpp), checks that its parameter count
-and every layer's output shape equal the plan's, and times the same training step on the same
-Fashion-MNIST batches. It prints the same JSON line as the C++ program, so the two can be
-compared field by field.
+plan JSON that nascent_bench_throughput wrote with --plan-out and builds the same network layer
+by layer: a macro-space network from its NetworkPlan (the construction mirrors
+src/nn/macro_net.cpp), or a NAS-Bench-201 cell network from its cell and size (mirroring
+src/nn/cell_net.cpp). It checks that the parameter count and every layer's or block's parameters
+and output shape equal the plan's, and times the same training step on the same Fashion-MNIST
+batches. It prints the same JSON line as the C++ program, so the two can be compared field by
+field.
 
 Run it with Debian's interpreter, which has python3-torch (the same LibTorch 1.13 shared
 libraries nascent links):
@@ -133,6 +135,95 @@ class MacroNet(nn.Module):
         return self.head(self.nodes(images)[-1])  # [N, classes]
 
 
+def relu_conv_bn(in_channels, out_channels, kernel, stride):
+    """NAS-Bench-201's ReLU -> conv (no bias, size-keeping padding at stride 1) -> BatchNorm."""
+    return nn.Sequential(
+        nn.ReLU(),
+        nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=kernel // 2,
+                  bias=False),
+        nn.BatchNorm2d(out_channels))
+
+
+class Nasbench201Cell(nn.Module):
+    """Node j is the sum over i < j of op_ij(node i); node 3 is the output."""
+
+    def __init__(self, edges, channels):
+        super().__init__()
+        # (name, source, target, operation) in the plan's order, which is the C++ cell's.
+        self.edges = [(edge["name"], edge["from"], edge["to"], edge["op"]) for edge in edges]
+        # Keyed by the edge's decision name, as the C++ cell registers them. Pooling has no
+        # parameters but is a module on both sides; skip and none are no module at all.
+        self.ops = nn.ModuleDict()
+        for edge in edges:
+            op = edge["op"]
+            if op == "nor_conv_1x1":
+                self.ops[edge["name"]] = relu_conv_bn(channels, channels, 1, 1)
+            elif op == "nor_conv_3x3":
+                self.ops[edge["name"]] = relu_conv_bn(channels, channels, 3, 1)
+            elif op == "avg_pool_3x3":
+                self.ops[edge["name"]] = nn.Sequential(
+                    nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False))
+            elif op not in ("none", "skip_connect"):
+                raise ValueError(f"unknown operation '{op}' on {edge['name']}")
+
+    def forward(self, features):
+        nodes = [features]
+        for target in range(1, 4):
+            # Starts from zeros like the C++ cell, which pays for it too ("none" adds nothing).
+            total = torch.zeros_like(features)
+            for name, source, to, op in self.edges:
+                if to != target or op == "none":
+                    continue
+                total = total + (nodes[source] if op == "skip_connect" else
+                                 self.ops[name](nodes[source]))
+            nodes.append(total)
+        return nodes[-1]  # [N, C, H, W]
+
+
+class ReductionBlock(nn.Module):
+    """NAS-Bench-201's residual reduction: two ReLU-conv-BN (the first with stride 2) plus a
+    shortcut of 2x2 average pooling and a 1x1 convolution."""
+
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.conv_a = relu_conv_bn(in_channels, out_channels, 3, 2)
+        self.conv_b = relu_conv_bn(out_channels, out_channels, 3, 1)
+        self.shortcut = nn.Sequential(nn.AvgPool2d(2, stride=2),
+                                      nn.Conv2d(in_channels, out_channels, 1, bias=False))
+
+    def forward(self, features):
+        # Odd sizes: the strided conv rounds up, the pooling down; pad the shortcut's input at
+        # the right and bottom, as the C++ block does.
+        shortcut_input = features
+        height, width = features.shape[2], features.shape[3]
+        if height % 2 == 1 or width % 2 == 1:
+            shortcut_input = nn.functional.pad(features, (0, width % 2, 0, height % 2))
+        return self.conv_b(self.conv_a(features)) + self.shortcut(shortcut_input)
+
+
+class Nasbench201Net(nn.Module):
+    """Stem (3x3 conv, BatchNorm), three stages of cells joined by reduction blocks that double
+    the channels, head (BatchNorm, ReLU, global pooling, classifier)."""
+
+    def __init__(self, plan):
+        super().__init__()
+        channels = plan["channels"]
+        body = [nn.Conv2d(plan["input"][0], channels, 3, padding=1, bias=False),
+                nn.BatchNorm2d(channels)]
+        for stage in range(3):
+            if stage > 0:
+                body.append(ReductionBlock(channels, channels * 2))
+                channels *= 2
+            for _ in range(plan["cells_per_stage"]):
+                body.append(Nasbench201Cell(plan["edges"], channels))
+        self.body = nn.Sequential(*body)
+        self.head = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                                  nn.Flatten(), nn.Linear(channels, plan["num_classes"]))
+
+    def forward(self, images):
+        return self.head(self.body(images))  # [N, classes]
+
+
 def count_parameters(module):
     return sum(parameter.numel() for parameter in module.parameters())
 
@@ -158,6 +249,52 @@ def check_against_plan(model, plan):
             problems.append(f"layer {layer['name']}: plan output {layer['output']}, module "
                             f"{list(node.shape[1:])}")
     return problems
+
+
+def check_cell_against_plan(model, plan):
+    """Returns the differences between the cell network and the plan's blocks (the C++
+    module's body modules and head, in order), empty when they agree."""
+    problems = []
+    blocks = list(model.body) + [model.head]
+    names = [f"body.{index}" for index in range(len(model.body))] + ["head"]
+    if len(blocks) != len(plan["blocks"]):
+        problems.append(f"plan {len(plan['blocks'])} blocks, module {len(blocks)}")
+    for block, name, planned in zip(blocks, names, plan["blocks"]):
+        if name != planned["name"]:
+            problems.append(f"block {name}: plan names it {planned['name']}")
+        if count_parameters(block) != planned["params"]:
+            problems.append(f"block {name} ({planned['module']}): plan {planned['params']} "
+                            f"parameters, module {count_parameters(block)}")
+    total = count_parameters(model)
+    if total != plan["params"]:
+        problems.append(f"whole network: plan {plan['params']} parameters, module {total}")
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        features = torch.zeros([2] + plan["input"])  # [2, C, H, W]
+        for block, name, planned in zip(blocks, names, plan["blocks"]):
+            features = block(features)
+            if list(features.shape[1:]) != planned["output"]:
+                problems.append(f"block {name}: plan output {planned['output']}, module "
+                                f"{list(features.shape[1:])}")
+    model.train(was_training)
+    if list(features.shape) != [2, plan["num_classes"]]:
+        problems.append(f"forward: expected logits [2, {plan['num_classes']}], found "
+                        f"{list(features.shape)}")
+    return problems
+
+
+def build_and_check(plan):
+    """The network the plan describes and the differences between the two."""
+    family = plan.get("family", "macro")
+    if family == "macro":
+        model = MacroNet(plan)
+        return model, check_against_plan(model, plan)
+    if family == "nasbench201":
+        model = Nasbench201Net(plan)
+        return model, check_cell_against_plan(model, plan)
+    raise ValueError(f"plan family: expected macro or nasbench201, found '{family}'")
 
 
 def read_idx(path, header_bytes):
@@ -215,7 +352,7 @@ def time_training_steps(model, batches, warmup, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plan", required=True, help="NetworkPlan JSON from --plan-out")
+    parser.add_argument("--plan", required=True, help="plan JSON from --plan-out")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=100)
@@ -232,8 +369,7 @@ def main():
 
     with open(args.plan) as file:
         plan = json.load(file)
-    model = MacroNet(plan)
-    problems = check_against_plan(model, plan)
+    model, problems = build_and_check(plan)
     if problems:
         print("pytorch_throughput: error: the module differs from the plan: " +
               "; ".join(problems), file=sys.stderr)

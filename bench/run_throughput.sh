@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Training throughput, nascent vs PyTorch: trains each reference network of
-# nascent_bench_throughput in nascent (C++) and, rebuilt from the same plan, in PyTorch's Python
-# API, and prints a markdown table. Both sides load the same LibTorch 1.13 shared libraries, so
-# the comparison measures what each front end adds on top of the same kernels.
+# nascent_bench_throughput (three of the macro space: classic_cnn, mobile, residual; and cell, a
+# NAS-Bench-201 cell network of the size of examples/nasbench201_bohb.yaml) in nascent (C++) and,
+# rebuilt from the same plan, in PyTorch's Python API, and prints a markdown table. Both sides
+# load the same LibTorch 1.13 shared libraries, so the comparison measures what each front end
+# adds on top of the same kernels.
 #
 #   bench/run_throughput.sh [BUILD_DIR]       (default: build, relative to the repository)
 #
@@ -10,7 +12,8 @@
 # ROUNDS (3). Each round measures every network on both sides, alternating which side goes
 # first; the table keeps each side's best round, so a burst of load from other processes on the
 # machine does not decide the ratio. Progress and the raw JSON lines go to stderr, the table to
-# stdout. Takes about 5 minutes on an idle 2-core machine once built.
+# stdout. Took about 5 minutes on an idle 2-core machine once built, before the cell network was
+# added (its share is not measured yet).
 #
 # glibc's allocator hands large activation buffers back to the kernel and faults them in again
 # on the next step; how often depends on the process's allocation history, so it differs between
@@ -34,7 +37,7 @@ batch=${BATCH:-128}
 warmup=${WARMUP:-30}
 steps=${STEPS:-100}
 rounds=${ROUNDS:-3}
-archs=(classic_cnn mobile residual)
+archs=(classic_cnn mobile residual cell)
 # Debian's interpreter: it has python3-torch, which a pyenv python3 on PATH may lack.
 python=/usr/bin/python3
 
