@@ -80,10 +80,9 @@ allocator_flag=()
 nascent_layout=${NASCENT_LAYOUT:-channels_last}
 
 run_nascent() {
-  "$bench" --arch "$1" "${allocator_flag[@]}" --layout "$nascent_layout" --threads "$threads" \
-    --batch "$batch" --steps "$steps" --warmup "$warmup" --plan-out "$work/$1.plan.json" |
-    tee -a "$work/nascent.jsonl" |
-    sed 's/^/  nascent: /' >&2
+  "$bench" --arch "$1" "${allocator_flag[@]}" --layout "$nascent_layout" --full-loop \
+    --threads "$threads" --batch "$batch" --steps "$steps" --warmup "$warmup" \
+    --plan-out "$work/$1.plan.json" | tee -a "$work/nascent.jsonl" | sed 's/^/  nascent: /' >&2
 }
 # PyTorch as its users run it by default (NCHW) and with its documented channels-last recipe.
 run_pytorch() {
@@ -141,8 +140,8 @@ print(f"matmul 2048x2048: {matmul_gflops:.1f} GFLOP/s")
 print()
 print("| arch | params | MMACs/image | nascent images/s | PyTorch images/s | nascent/PyTorch "
       "| PyTorch channels-last images/s | nascent/PyTorch channels-last "
-      "| nascent GFLOP/s | % of matmul |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| nascent GFLOP/s | % of matmul | nascent whole loop images/s |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for arch in archs:
     ours, theirs, theirs_nhwc = nascent[arch], pytorch[arch], pytorch_nhwc[arch]
     for other in (theirs, theirs_nhwc):
@@ -155,7 +154,8 @@ for arch in archs:
           f"| {ours['images_per_s'] / theirs['images_per_s']:.2f} "
           f"| {theirs_nhwc['images_per_s']:,.0f} "
           f"| {ours['images_per_s'] / theirs_nhwc['images_per_s']:.2f} "
-          f"| {gflops:.1f} | {100 * gflops / matmul_gflops:.1f}% |")
+          f"| {gflops:.1f} | {100 * gflops / matmul_gflops:.1f}% "
+          f"| {ours['loop_images_per_s']:,.0f} |")
 print()
 print(f"nascent layout: {ours['layout']}")
 EOF

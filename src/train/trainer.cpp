@@ -209,7 +209,8 @@ EvaluationResult evaluate_model(torch::nn::Module& model,
                                 const TensorData& data, int64_t batch_size, bool channels_last) {
   const bool was_training = model.is_training();
   model.eval();
-  torch::NoGradGuard no_grad;
+  // Inference mode, not just no-grad: no version counters or autograd metadata on the outputs.
+  torch::InferenceMode inference;
 
   int64_t correct = 0;
   double loss_sum = 0.0;
