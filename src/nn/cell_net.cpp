@@ -53,11 +53,14 @@ Nasbench201CellImpl::Nasbench201CellImpl(const Architecture& architecture, int64
   for (const auto& edge : nasbench201_edges()) {
     const std::string& op = architecture.get(edge.decision_name());
     Edge built{edge.from, edge.to, op, nn::Sequential()};
-    if (op == "nor_conv_1x1")
-      built.module = relu_conv_bn(channels, channels, 1, 1);
-    else if (op == "nor_conv_3x3")
-      built.module = relu_conv_bn(channels, channels, 3, 1);
-    else if (op == "avg_pool_3x3") {
+    if (op == "nor_conv_1x1" || op == "nor_conv_3x3") {
+      // The same modules as relu_conv_bn(), with the convolution and normalisation kept apart.
+      const int64_t kernel = op == "nor_conv_1x1" ? 1 : 3;
+      built.conv =
+          nn::Conv2d(nn::Conv2dOptions(channels, channels, kernel).padding(kernel / 2).bias(false));
+      built.norm = nn::BatchNorm2d(channels);
+      built.module = nn::Sequential(nn::ReLU(), built.conv, built.norm);
+    } else if (op == "avg_pool_3x3") {
       built.module->push_back(
           nn::AvgPool2d(nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(false)));
     } else if (op != "none" && op != "skip_connect") {
@@ -69,15 +72,40 @@ Nasbench201CellImpl::Nasbench201CellImpl(const Architecture& architecture, int64
 }
 
 torch::Tensor Nasbench201CellImpl::forward(const torch::Tensor& input) {
+  // Two shortcuts that leave every value as it was: the ReLU of a node is computed once for all
+  // the ReLU-conv-BN edges that leave it, and a node's sum starts from its first term rather
+  // than from zeros. With an observer installed (zero-cost proxies) every edge runs in full, so
+  // the observer sees each edge's activation as before.
+  const bool share_activations = !output_observer_installed();
   std::vector<torch::Tensor> nodes = {input};
+  std::vector<torch::Tensor> activated(4);  // ReLU(node i), once some edge needed it
   for (int64_t target = 1; target <= 3; ++target) {
-    torch::Tensor sum = torch::zeros_like(input);  // "none" contributes zero
+    torch::Tensor sum;
+    bool sum_is_own = false;  // true once `sum` is a tensor made here, safe to add into
     for (auto& edge : edges_) {
       if (edge.to != target || edge.op == "none") continue;
-      const torch::Tensor& source = nodes[static_cast<size_t>(edge.from)];
-      sum = sum + (edge.op == "skip_connect" ? source : forward_observed(edge.module, source));
+      const auto from = static_cast<size_t>(edge.from);
+      torch::Tensor term;
+      if (edge.op == "skip_connect") {
+        term = nodes[from];
+      } else if (share_activations && edge.op != "avg_pool_3x3") {
+        if (!activated[from].defined()) activated[from] = torch::relu(nodes[from]);
+        term = edge.norm->forward(edge.conv->forward(activated[from]));
+      } else {
+        term = forward_observed(edge.module, nodes[from]);
+      }
+
+      if (!sum.defined()) {
+        sum = term;
+      } else if (sum_is_own) {
+        sum.add_(term);
+      } else {
+        sum = sum + term;
+        sum_is_own = true;
+      }
     }
-    nodes.push_back(sum);
+    // A node whose incoming edges are all "none" is zero.
+    nodes.push_back(sum.defined() ? sum : torch::zeros_like(input));
   }
   return nodes.back();
 }

@@ -30,6 +30,8 @@ ScopedOutputObserver::ScopedOutputObserver(OutputObserver observer)
 
 ScopedOutputObserver::~ScopedOutputObserver() { current_observer = std::move(previous_); }
 
+bool output_observer_installed() { return static_cast<bool>(current_observer); }
+
 torch::Tensor forward_observed(torch::nn::Sequential& sequence, const torch::Tensor& input) {
   if (!current_observer) return sequence->forward(input);
 

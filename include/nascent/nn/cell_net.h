@@ -24,6 +24,10 @@ class Nasbench201CellImpl : public torch::nn::Module {
     int64_t to;
     std::string op;
     torch::nn::Sequential module{nullptr};
+    /// For a ReLU-conv-BN edge, its convolution and normalisation (also in `module`), so that
+    /// forward() can feed them a ReLU shared with the other edges leaving the same node.
+    torch::nn::Conv2d conv{nullptr};
+    torch::nn::BatchNorm2d norm{nullptr};
   };
   std::vector<Edge> edges_;
 };

@@ -37,6 +37,11 @@ class ScopedOutputObserver {
   OutputObserver previous_;
 };
 
+/// Whether an observer is installed on the calling thread. Networks that take shortcuts past
+/// their Sequentials (sharing one activation between several layers) take them only when none
+/// is, so that an observer sees every layer's output.
+bool output_observer_installed();
+
 /// Runs `sequence` on `input`. With an observer installed, runs it module by module and reports
 /// the output of every convolution, linear layer and activation (nested Sequentials and custom
 /// modules report what they run through forward_observed themselves).
