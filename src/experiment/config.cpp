@@ -773,6 +773,8 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
 
   // Multi-fidelity strategies train candidates for a ladder of epochs ending at train.epochs.
   if (is_multi_fidelity(config.strategy.name)) {
+    // Without an eta the ladder divides by 3, and its rungs are promoted by the same ratio.
+    if (config.strategy.eta == 0.0) config.strategy.eta = kDefaultLadderEta;
     try {
       config.strategy.fidelities =
           fidelity_ladder(config.strategy.min_epochs, config.train.epochs, config.strategy.eta);

@@ -129,17 +129,24 @@ std::optional<Hyperband::Bracket> Hyperband::open_bracket() {
 
   Bracket bracket;
   bracket.rung = rungs - 1 - s;
-  const int64_t fidelity = options_.fidelities[static_cast<size_t>(bracket.rung)];
-  for (int64_t i = 0; i < size; ++i) {
-    auto architecture = new_architecture(fidelity);
-    if (!architecture) break;
-    started_[fidelity].insert(internal::in_space_order(space_, *architecture).hash());
-    if (fidelity == options_.fidelities.front()) seen_->insert(seen_->key(*architecture));
-    bracket.members.push_back(std::move(*architecture));
-  }
-  if (bracket.members.empty()) return std::nullopt;
+  bracket.to_draw = size;
+  if (!draw_member(bracket)) return std::nullopt;
   ++brackets_opened_;
   return bracket;
+}
+
+bool Hyperband::draw_member(Bracket& bracket) {
+  const int64_t fidelity = options_.fidelities[static_cast<size_t>(bracket.rung)];
+  auto architecture = new_architecture(fidelity);
+  if (!architecture) {
+    bracket.to_draw = 0;
+    return false;
+  }
+  --bracket.to_draw;
+  started_[fidelity].insert(internal::in_space_order(space_, *architecture).hash());
+  if (fidelity == options_.fidelities.front()) seen_->insert(seen_->key(*architecture));
+  bracket.members.push_back(std::move(*architecture));
+  return true;
 }
 
 bool Hyperband::advance(Bracket& bracket) {
@@ -181,6 +188,7 @@ std::optional<Proposal> Hyperband::propose() {
       if (result(fidelity, member.hash())) continue;
       return Proposal{member, fidelity};
     }
+    if (bracket.to_draw > 0 && draw_member(bracket)) continue;
 
     const bool complete =
         std::all_of(bracket.members.begin(), bracket.members.end(),

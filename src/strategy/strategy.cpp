@@ -106,8 +106,8 @@ void StrategyOptions::validate() const {
   if (min_epochs < 1) {
     throw Error(fmt::format("strategy.min_epochs: expected an integer >= 1, found {}", min_epochs));
   }
-  if (!(eta > 1.0) || !std::isfinite(eta)) {
-    throw Error(fmt::format("strategy.eta: expected a number > 1, found {}", eta));
+  if (!(eta == 0.0 || eta > 1.0) || !std::isfinite(eta)) {
+    throw Error(fmt::format("strategy.eta: expected a number > 1 (0: automatic), found {}", eta));
   }
   if (bracket_size < 0) {
     throw Error(fmt::format(
@@ -153,6 +153,13 @@ std::vector<int64_t> fidelity_ladder(int64_t min_epochs, int64_t max_epochs, dou
   return ladder;
 }
 
+double default_eta(const std::vector<int64_t>& fidelities) {
+  if (fidelities.size() < 2) return kDefaultLadderEta;
+  const double range =
+      static_cast<double>(fidelities.back()) / static_cast<double>(fidelities.front());
+  return std::pow(range, 1.0 / static_cast<double>(fidelities.size() - 1));
+}
+
 bool is_multi_fidelity(const std::string& name) {
   return name == "sh" || name == "hyperband" || name == "bohb";
 }
@@ -190,7 +197,7 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
                           : options.name == "hyperband" ? MultiFidelityKind::kHyperband
                                                         : MultiFidelityKind::kBohb;
     multi_fidelity.fidelities = options.fidelities;
-    multi_fidelity.eta = options.eta;
+    multi_fidelity.eta = options.eta > 0.0 ? options.eta : default_eta(options.fidelities);
     multi_fidelity.bracket_size = options.bracket_size;
     multi_fidelity.random_fraction = options.random_fraction;
     multi_fidelity.top_fraction = options.top_fraction;

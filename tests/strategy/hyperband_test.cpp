@@ -109,6 +109,50 @@ TEST(Hyperband, EveryKindFindsTheOptimumOfAnEasyLandscape) {
   }
 }
 
+TEST(Hyperband, BohbDrawsEachNewArchitectureFromTheNewestModel) {
+  // One bracket of 60 at the lowest fidelity. Drawn all at once when the bracket opens, none
+  // could come from the model (no result yet) and their mean would be 1/5; drawn one at a time,
+  // every member after the model's first d + 3 = 9 results comes from a model of the results.
+  const SearchSpace space = flat_space(6, 5);
+  MultiFidelityOptions options = ladder_options(MultiFidelityKind::kBohb);
+  options.fidelities = {1, 3};
+  options.bracket_size = 60;
+  options.random_fraction = 0.0;
+  Hyperband search(space, /*seed=*/3, options);
+  const auto run = run_multi_fidelity_search(search, graded_objective, 3, 60, 2.0);
+  ASSERT_EQ(run.proposals.size(), 60u);
+
+  double first_nine = 0.0;
+  double last_thirty = 0.0;
+  for (size_t i = 0; i < 60; ++i) {
+    ASSERT_EQ(run.proposals[i].second, 1) << i;
+    const double matching = matching_fraction(space.parse(run.proposals[i].first), 5);
+    if (i < 9) first_nine += matching / 9.0;
+    if (i >= 30) last_thirty += matching / 30.0;
+  }
+  EXPECT_LT(first_nine, 0.4);
+  EXPECT_GT(last_thirty, 0.4);
+}
+
+TEST(Hyperband, EtaDefaultsToTheRatioOfTheFidelities) {
+  EXPECT_DOUBLE_EQ(default_eta({1, 3, 9}), 3.0);
+  EXPECT_DOUBLE_EQ(default_eta({12, 200}), 200.0 / 12.0);
+  EXPECT_DOUBLE_EQ(default_eta({5}), kDefaultLadderEta);
+
+  // 12 and 200 epochs, as on the NAS-Bench-201 table: eta = 200 / 12, so a bracket starts
+  // ceil(2 / 2 * 16.7) = 17 architectures at 12 epochs and promotes floor(17 / 16.7) = 1, and
+  // each rung costs about the same (17 x 12 epochs, 1 x 200).
+  const SearchSpace space = flat_space(6, 5);
+  StrategyOptions options;
+  options.name = "sh";
+  options.fidelities = {12, 200};
+  const auto search = make_strategy(options, space, 0);
+  const auto run = run_multi_fidelity_search(*search, graded_objective, 200, 17 * 12 + 200, 2.0);
+  std::vector<int64_t> expected(17, 12);
+  expected.push_back(200);
+  EXPECT_EQ(fidelities_of(run), expected);
+}
+
 TEST(Hyperband, RepeatsItsProposalsForTheSameSeed) {
   const SearchSpace space = flat_space(6, 5);
   for (auto kind : {MultiFidelityKind::kSuccessiveHalving, MultiFidelityKind::kHyperband,

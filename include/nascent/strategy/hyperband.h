@@ -40,6 +40,7 @@ struct MultiFidelityOptions {
   MultiFidelityKind kind = MultiFidelityKind::kHyperband;
   /// Increasing training epochs; the last is the full fidelity. At least one.
   std::vector<int64_t> fidelities;
+  /// 1/eta of each rung is promoted; make_strategy() passes default_eta() when none is set.
   double eta = 3.0;
   int64_t bracket_size = 0;
   double random_fraction = 1.0 / 3.0;
@@ -56,6 +57,10 @@ struct MultiFidelityOptions {
 /// eta^s), Hyperband's choice that gives every bracket about the same budget when the
 /// fidelities grow by eta. Successive halving repeats bracket K-1; Hyperband and BOHB cycle
 /// s = K-1, ..., 0.
+///
+/// The first rung's architectures are drawn one at a time, when the bracket needs its next one,
+/// so that BOHB's model has every result told so far, as in BOHB's reference implementation
+/// (HpBandSter samples a configuration only when a worker asks for one).
 ///
 /// Several brackets may be open at once: when every member of the open brackets has been
 /// proposed and some results are still missing (several workers), a new bracket is opened
@@ -89,10 +94,16 @@ class Hyperband : public Strategy {
     std::vector<Architecture> members;
     /// Members of the current rung proposed so far.
     size_t next = 0;
+    /// First-rung members still to be drawn; drawn lazily so that each uses the newest model.
+    int64_t to_draw = 0;
   };
 
-  /// A bracket starting at the next schedule step, or nullopt when no new architecture is left.
+  /// A bracket starting at the next schedule step with its first member drawn, or nullopt when
+  /// no new architecture is left.
   std::optional<Bracket> open_bracket();
+
+  /// Draws the bracket's next first-rung member into `members`; false when none is left.
+  bool draw_member(Bracket& bracket);
 
   /// A new architecture for the first rung at `fidelity`: sampled uniformly, or for BOHB
   /// usually from the density model.

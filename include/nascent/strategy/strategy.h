@@ -123,8 +123,10 @@ struct StrategyOptions {
   /// have, increasing; the last is the full fidelity. Set by whoever runs the strategy: the
   /// search loop from the config, the NAS-Bench-201 benchmark to {12, 200}.
   std::vector<int64_t> fidelities;
-  /// Successive halving, Hyperband, BOHB: 1/eta of each rung is promoted to the next, > 1.
-  double eta = 3.0;
+  /// Successive halving, Hyperband, BOHB: 1/eta of each rung is promoted to the next, > 1; 0
+  /// means the ratio of consecutive fidelities (see default_eta()), which is how Hyperband
+  /// defines eta. A training search builds its ladder with kDefaultLadderEta when this is 0.
+  double eta = 0.0;
   /// Successive halving: architectures in the first rung of each bracket; 0 chooses the number
   /// that spends about as much on every rung (eta ^ (rungs - 1)).
   int64_t bracket_size = 0;
@@ -138,6 +140,15 @@ struct StrategyOptions {
   /// Throws nascent::Error naming the bad field.
   void validate() const;
 };
+
+/// The ratio of consecutive fidelities a training search's ladder uses when `eta` is not set.
+constexpr double kDefaultLadderEta = 3.0;
+
+/// Hyperband's eta for a fidelity ladder: the mean ratio of consecutive fidelities,
+/// (f_last / f_first)^(1 / (K - 1)), so that promoting 1/eta of a rung spends about as much on
+/// the next rung as on this one. 200 / 12 for {12, 200}; 3 for {1, 3, 9}; kDefaultLadderEta for
+/// a single fidelity.
+double default_eta(const std::vector<int64_t>& fidelities);
 
 /// The names make_strategy() accepts.
 const std::vector<std::string>& strategy_names();
