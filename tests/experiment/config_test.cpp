@@ -113,8 +113,29 @@ TEST(ExperimentConfig, UnknownTrainKeySuggestsTheClosest) {
   EXPECT_STREQ(error.what(),
                "experiment.yaml:7: train.learnin_rate: unknown key; expected one of epochs, "
                "batch_size, optimizer, learning_rate, momentum, nesterov, weight_decay, "
-               "warmup_epochs, label_smoothing, crop_padding, horizontal_flip or "
-               "eval_batch_size (did you mean 'learning_rate'?)");
+               "warmup_epochs, label_smoothing, crop_padding, horizontal_flip, "
+               "eval_batch_size or channels_last (did you mean 'learning_rate'?)");
+}
+
+TEST(ExperimentConfig, ChannelsLastIsOnByDefaultAndCanBeTurnedOffPerSection) {
+  const std::string base =
+      "space:\n"
+      "  family: macro\n"
+      "budget:\n"
+      "  max_trials: 5\n";
+  const ExperimentConfig defaults = parse_experiment_config(base, "experiment.yaml");
+  EXPECT_TRUE(defaults.train.channels_last);
+  EXPECT_TRUE(defaults.final.train.channels_last);
+
+  // final starts from train's settings; its own key overrides them.
+  const ExperimentConfig plain = parse_experiment_config(
+      base + "train:\n  channels_last: false\nfinal:\n  channels_last: true\n", "experiment.yaml");
+  EXPECT_FALSE(plain.train.channels_last);
+  EXPECT_TRUE(plain.final.train.channels_last);
+
+  const ConfigError error = config_error(base + "train:\n  channels_last: sometimes\n");
+  EXPECT_EQ(error.line(), 6);
+  EXPECT_EQ(error.key_path(), "train.channels_last");
 }
 
 TEST(ExperimentConfig, WrongTypeNamesExpectedAndFound) {
