@@ -12,8 +12,9 @@
 # ROUNDS (3). Each round measures every network on both sides, alternating which side goes
 # first; the table keeps each side's best round, so a burst of load from other processes on the
 # machine does not decide the ratio. Progress and the raw JSON lines go to stderr, the table to
-# stdout. Took about 5 minutes on an idle 2-core machine once built, before the cell network was
-# added (its share is not measured yet).
+# stdout. Each round times nascent's step and its whole training loop (--full-loop), and PyTorch
+# in its default layout and in channels-last. NASCENT_LAYOUT=contiguous measures nascent's plain
+# NCHW path. About 8 minutes of measuring on a lightly loaded 2-core machine once built.
 #
 # glibc's allocator hands large activation buffers back to the kernel and faults them in again
 # on the next step; how often depends on the process's allocation history, so it differs between
