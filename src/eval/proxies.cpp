@@ -124,6 +124,9 @@ double jacob_cov_score(BuiltNetwork& network, const torch::Tensor& images) {
   const torch::Tensor inputs = images.detach().clone().requires_grad_(true);  // [N, C, H, W]
   const torch::Tensor outputs = network.forward(inputs);                      // [N, classes]
   outputs.backward(torch::ones_like(outputs));
+  // A network whose output does not depend on its input (a cell with no path from input to
+  // output) never gives the input a gradient: its Jacobian is zero, scored as one with a zero row.
+  if (!inputs.grad().defined()) return std::numeric_limits<double>::quiet_NaN();
   const torch::Tensor jacobians = inputs.grad().flatten(1).to(torch::kDouble);  // [N, C*H*W]
 
   // Correlation of the rows, then its eigenvalues (symmetric, so real).

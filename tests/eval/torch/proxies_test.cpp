@@ -7,6 +7,7 @@
 #include "error_expectations.h"
 #include "nascent/nn/output_observer.h"
 #include "nascent/space/macro_space.h"
+#include "nascent/space/nasbench201.h"
 
 namespace nascent {
 namespace {
@@ -154,6 +155,25 @@ TEST(ProxyTest, MacroArchitectureScoresAreFiniteAndRepeatable) {
     ++scored;
   }
   EXPECT_EQ(scored, 2);
+}
+
+TEST(ProxyTest, ACellWhoseOutputIgnoresItsInputIsScoredNotAnError) {
+  // Every edge into the output node is "none": the logits come from the head's bias alone.
+  const Architecture architecture = make_nasbench201_space().parse(
+      "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|none~0|none~1|none~2|");
+  ProxyInputs inputs;
+  inputs.family.family = "nasbench201";
+  inputs.family.cell = CellNetworkOptions{1, 4};
+  inputs.input = {1, 12, 12};
+  inputs.num_classes = 3;
+  torch::manual_seed(0);
+  inputs.images = torch::randn({8, 1, 12, 12});
+  inputs.labels = torch::randint(0, 3, {8}, torch::kInt64);
+
+  const auto scores = score_proxies(architecture, inputs, {"jacob_cov", "grad_norm", "naswot"});
+  // A zero Jacobian has no correlation: not a number, as for any network with a zero row.
+  EXPECT_TRUE(std::isnan(scores.at("jacob_cov").score));
+  EXPECT_FALSE(std::isnan(scores.at("grad_norm").score));
 }
 
 TEST(ProxyTest, UnknownProxyNamesAreRefusedWithASuggestion) {
