@@ -228,6 +228,14 @@ def count_parameters(module):
     return sum(parameter.numel() for parameter in module.parameters())
 
 
+def total_parameter_problems(model, plan):
+    """The whole network's parameter count against the plan's, as a list of 0 or 1 problems."""
+    total = count_parameters(model)
+    if total != plan["params"]:
+        return [f"whole network: plan {plan['params']} parameters, module {total}"]
+    return []
+
+
 def check_against_plan(model, plan):
     """Returns the differences between the module and the plan (empty when they agree)."""
     problems = []
@@ -235,9 +243,7 @@ def check_against_plan(model, plan):
         if count_parameters(module) != layer["params"]:
             problems.append(f"layer {layer['name']} ({layer['op']}): plan {layer['params']} "
                             f"parameters, module {count_parameters(module)}")
-    total = count_parameters(model)
-    if total != plan["params"]:
-        problems.append(f"whole network: plan {plan['params']} parameters, module {total}")
+    problems += total_parameter_problems(model, plan)
 
     was_training = model.training
     model.eval()
@@ -265,9 +271,7 @@ def check_cell_against_plan(model, plan):
         if count_parameters(block) != planned["params"]:
             problems.append(f"block {name} ({planned['module']}): plan {planned['params']} "
                             f"parameters, module {count_parameters(block)}")
-    total = count_parameters(model)
-    if total != plan["params"]:
-        problems.append(f"whole network: plan {plan['params']} parameters, module {total}")
+    problems += total_parameter_problems(model, plan)
 
     was_training = model.training
     model.eval()

@@ -44,7 +44,7 @@ struct FashionSubset {
 
 /// 3,000 training and 1,000 validation images, stratified, normalised with the subset's
 /// statistics. Empty when the dataset is not installed.
-std::optional<FashionSubset> fashion_subset() {
+std::optional<FashionSubset> read_fashion_subset() {
   namespace fs = std::filesystem;
   if (!fs::exists(fs::path(kFashionMnistDirectory) / "train-images-idx3-ubyte.gz") &&
       !fs::exists(fs::path(kFashionMnistDirectory) / "train-images-idx3-ubyte")) {
@@ -57,6 +57,12 @@ std::optional<FashionSubset> fashion_subset() {
   const ImageDataset validation = files.train.subset(split.validation);
   auto [mean, std] = TensorData::channel_statistics(train);
   return FashionSubset{TensorData::from(train, mean, std), TensorData::from(validation, mean, std)};
+}
+
+/// The subset, read from disk once for all the tests of this file.
+const std::optional<FashionSubset>& fashion_subset() {
+  static const std::optional<FashionSubset> subset = read_fashion_subset();
+  return subset;
 }
 
 TrainOptions options_with_layout(bool channels_last) {
@@ -91,7 +97,7 @@ LayoutRun train_with_layout(const FashionSubset& data, bool channels_last) {
 }
 
 TEST(FastPathTest, ChannelsLastLearnsWhatThePlainPathLearns) {
-  const auto data = fashion_subset();
+  const auto& data = fashion_subset();
   if (!data) GTEST_SKIP() << "Fashion-MNIST is not installed in " << kFashionMnistDirectory;
 
   const LayoutRun plain = train_with_layout(*data, false);
@@ -121,7 +127,7 @@ TEST(FastPathTest, ChannelsLastLearnsWhatThePlainPathLearns) {
 }
 
 TEST(FastPathTest, OneTrainingStepUpdatesTheWeightsAlike) {
-  const auto data = fashion_subset();
+  const auto& data = fashion_subset();
   if (!data) GTEST_SKIP() << "Fashion-MNIST is not installed in " << kFashionMnistDirectory;
 
   // One batch of 64, with cropping and flipping: one forward, backward and SGD step each.
