@@ -56,6 +56,9 @@ constexpr double kWeightDecay = 5e-4;
 constexpr nascent::ImageShape kInputShape{1, 28, 28};
 constexpr int64_t kNumClasses = 10;
 
+/// Training steps recorded by --profile.
+constexpr int64_t kProfiledSteps = 10;
+
 /// A macro space wide enough to hold the macro reference architectures. Their strings are
 /// parsed by it, so a reference that drifts out of the space fails loudly instead of quietly
 /// benchmarking something else.
@@ -385,8 +388,8 @@ double round_to(double value, int digits) {
 }
 
 int run_throughput(const std::string& arch_name, int64_t threads, int64_t batch_size, int64_t steps,
-                   int64_t warmup, const std::string& plan_path, bool channels_last,
-                   bool full_loop) {
+                   int64_t warmup, const std::string& plan_path, bool channels_last, bool full_loop,
+                   const std::string& profile_path) {
   nascent::set_torch_threads(threads);
   torch::manual_seed(0);
 
@@ -439,6 +442,12 @@ int run_throughput(const std::string& arch_name, int64_t threads, int64_t batch_
         time_training_loop(network, files.train, batch_size, steps * batch_size, channels_last), 1);
   }
   std::cout << result.dump() << std::endl;
+
+  if (!profile_path.empty()) {
+    // Untimed: the profiler's own bookkeeping slows every operator down.
+    torch::autograd::profiler::RecordProfile profile(profile_path);
+    time_training_steps(network, batches, 0, kProfiledSteps);
+  }
   return 0;
 }
 
@@ -477,6 +486,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--plan-out", plan_path, "Write the network plan (JSON) to this file");
   app.add_flag("--matmul", matmul, "Measure 2048x2048 matmul GFLOP/s instead")->excludes("--arch");
+  std::string profile_path;
+  app.add_option("--profile", profile_path,
+                 "After timing, record 10 more steps with LibTorch's autograd profiler and write "
+                 "its trace (Chrome trace JSON) to this file; bench/profile_summary.py sums it "
+                 "by operator");
   bool full_loop = false;
   app.add_flag("--full-loop", full_loop,
                "Also time nascent's whole training loop (batch preparation and augmentation "
@@ -491,7 +505,7 @@ int main(int argc, char** argv) {
     if (matmul) return run_matmul(threads);
     if (arch_name.empty()) throw nascent::Error("--arch: expected a name or --matmul, found none");
     return run_throughput(arch_name, threads, batch_size, steps, warmup, plan_path,
-                          layout == "channels_last", full_loop);
+                          layout == "channels_last", full_loop, profile_path);
   } catch (const std::exception& error) {
     // One line: LibTorch errors carry a multi-line C++ trace after the first line.
     std::string message = error.what();

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "nascent/core/error.h"
+#include "nascent/nn/batch_norm.h"
 #include "nascent/nn/output_observer.h"
 
 namespace nascent {
@@ -93,13 +94,17 @@ double synflow_score(BuiltNetwork& network, const std::vector<int64_t>& input_sh
   {
     torch::NoGradGuard no_grad;
     for (const auto& child : module.modules(/*include_self=*/true)) {
-      auto* batch_norm = dynamic_cast<torch::nn::BatchNorm2dImpl*>(child.get());
-      if (batch_norm == nullptr) continue;
       // (x - 0) / sqrt((1 - eps) + eps) * 1 + 0 = x.
-      batch_norm->running_mean.zero_();
-      batch_norm->running_var.fill_(1.0 - batch_norm->options.eps());
-      if (batch_norm->weight.defined()) batch_norm->weight.fill_(1.0);
-      if (batch_norm->bias.defined()) batch_norm->bias.zero_();
+      const auto make_identity = [](auto& batch_norm) {
+        batch_norm.running_mean.zero_();
+        batch_norm.running_var.fill_(1.0 - batch_norm.options.eps());
+        if (batch_norm.weight.defined()) batch_norm.weight.fill_(1.0);
+        if (batch_norm.bias.defined()) batch_norm.bias.zero_();
+      };
+      if (auto* fast = dynamic_cast<FastBatchNorm2dImpl*>(child.get())) make_identity(*fast);
+      if (auto* plain = dynamic_cast<torch::nn::BatchNorm2dImpl*>(child.get())) {
+        make_identity(*plain);
+      }
     }
     for (auto& parameter : module.parameters()) parameter.abs_();
   }

@@ -1,6 +1,7 @@
 #include "nascent/nn/cell_net.h"
 
 #include "nascent/core/error.h"
+#include "nascent/nn/batch_norm.h"
 #include "nascent/nn/output_observer.h"
 #include "nascent/space/nasbench201.h"
 
@@ -15,7 +16,7 @@ nn::Sequential relu_conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t str
   sequence->push_back(nn::ReLU());
   sequence->push_back(nn::Conv2d(
       nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false)));
-  sequence->push_back(nn::BatchNorm2d(out));
+  sequence->push_back(FastBatchNorm2d(out));
   return sequence;
 }
 
@@ -58,7 +59,7 @@ Nasbench201CellImpl::Nasbench201CellImpl(const Architecture& architecture, int64
       const int64_t kernel = op == "nor_conv_1x1" ? 1 : 3;
       built.conv =
           nn::Conv2d(nn::Conv2dOptions(channels, channels, kernel).padding(kernel / 2).bias(false));
-      built.norm = nn::BatchNorm2d(channels);
+      built.norm = FastBatchNorm2d(channels);
       built.module = nn::Sequential(nn::ReLU(), built.conv, built.norm);
     } else if (op == "avg_pool_3x3") {
       built.module->push_back(
@@ -116,7 +117,7 @@ Nasbench201NetImpl::Nasbench201NetImpl(const Architecture& architecture, const I
   int64_t channels = options.channels;
   body->push_back(
       nn::Conv2d(nn::Conv2dOptions(input.channels, channels, 3).padding(1).bias(false)));
-  body->push_back(nn::BatchNorm2d(channels));
+  body->push_back(FastBatchNorm2d(channels));
   for (int64_t stage = 0; stage < 3; ++stage) {
     if (stage > 0) {
       body->push_back(ReductionBlock(channels, channels * 2));
@@ -128,7 +129,7 @@ Nasbench201NetImpl::Nasbench201NetImpl(const Architecture& architecture, const I
   }
   body_ = register_module("body", body);
   head_ =
-      register_module("head", nn::Sequential(nn::BatchNorm2d(channels), nn::ReLU(),
+      register_module("head", nn::Sequential(FastBatchNorm2d(channels), nn::ReLU(),
                                              nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)),
                                              nn::Flatten(), nn::Linear(channels, num_classes)));
 }

@@ -1,6 +1,7 @@
 #include "nascent/nn/macro_net.h"
 
 #include "nascent/core/error.h"
+#include "nascent/nn/batch_norm.h"
 #include "nascent/nn/output_observer.h"
 
 namespace nascent {
@@ -43,7 +44,7 @@ void add_conv_block(nn::Sequential& sequence, int64_t in, int64_t out, int64_t k
                     int64_t stride, int64_t groups, bool batch_norm,
                     const std::string* activation) {
   sequence->push_back(make_conv(in, out, kernel, stride, groups, !batch_norm));
-  if (batch_norm) sequence->push_back(nn::BatchNorm2d(out));
+  if (batch_norm) sequence->push_back(FastBatchNorm2d(out));
   if (activation) add_activation(sequence, *activation);
 }
 

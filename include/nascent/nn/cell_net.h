@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "nascent/nn/batch_norm.h"
 #include "nascent/nn/cell_network.h"
 
 namespace nascent {
@@ -27,7 +28,7 @@ class Nasbench201CellImpl : public torch::nn::Module {
     /// For a ReLU-conv-BN edge, its convolution and normalisation (also in `module`), so that
     /// forward() can feed them a ReLU shared with the other edges leaving the same node.
     torch::nn::Conv2d conv{nullptr};
-    torch::nn::BatchNorm2d norm{nullptr};
+    FastBatchNorm2d norm{nullptr};
   };
   std::vector<Edge> edges_;
 };
