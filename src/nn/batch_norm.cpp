@@ -100,22 +100,20 @@ std::pair<std::vector<double>, std::vector<double>> sum_per_channel(const Lanes&
   // Per chunk: `lanes` first sums, then `lanes` second sums; the last row holds the tail's.
   std::vector<double> partial(static_cast<size_t>((chunks + 1) * 2 * lanes), 0.0);
 
-  const auto sum_groups = [&](int64_t first_group, int64_t end_group, int64_t tail_elements,
-                              double* first_sums) {
+  // Sums elements [begin, end) of lane-aligned groups into two rows of `lanes` double sums.
+  const auto sum_elements = [&](int64_t begin, int64_t end, double* first_sums) {
     double* second_sums = first_sums + lanes;
-    for (int64_t block = first_group; block < end_group || tail_elements > 0;
-         block += groups_per_block) {
+    for (int64_t block = begin; block < end; block += groups_per_block * lanes) {
       std::array<float, kAccumulators> first{};
       std::array<float, kAccumulators> second{};
-      const int64_t block_end = std::min(end_group, block + groups_per_block);
-      for (int64_t group = block; group < block_end; ++group) {
-        const int64_t base = group * lanes;
+      const int64_t block_end = std::min(end, block + groups_per_block * lanes);
+      int64_t base = block;
+      for (; base + lanes <= block_end; base += lanes) {
         for (int64_t j = 0; j < lanes; ++j) accumulate(base + j, j, first[j], second[j]);
       }
-      if (tail_elements > 0) {  // the tail is summed on its own, after the whole groups
-        const int64_t base = layout.groups * lanes;
-        for (int64_t j = 0; j < tail_elements; ++j) accumulate(base + j, j, first[j], second[j]);
-        tail_elements = 0;
+      // Only the tensor's last elements (fewer than a group) get here.
+      for (int64_t j = 0; base + j < block_end; ++j) {
+        accumulate(base + j, j, first[j], second[j]);
       }
       for (int64_t j = 0; j < lanes; ++j) {
         first_sums[j] += first[j];
@@ -126,12 +124,12 @@ std::pair<std::vector<double>, std::vector<double>> sum_per_channel(const Lanes&
 
   at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t chunk = begin; chunk < end; ++chunk) {
-      sum_groups(chunk * groups_per_chunk, std::min(layout.groups, (chunk + 1) * groups_per_chunk),
-                 0, partial.data() + chunk * 2 * lanes);
+      const int64_t first_group = chunk * groups_per_chunk;
+      const int64_t end_group = std::min(layout.groups, first_group + groups_per_chunk);
+      sum_elements(first_group * lanes, end_group * lanes, partial.data() + chunk * 2 * lanes);
     }
   });
-  const int64_t tail = layout.elements - layout.groups * lanes;
-  sum_groups(0, 0, tail, partial.data() + chunks * 2 * lanes);
+  sum_elements(layout.groups * lanes, layout.elements, partial.data() + chunks * 2 * lanes);
 
   // Chunks in order, whatever thread summed them; then lanes into their channels.
   std::vector<double> first(static_cast<size_t>(layout.channels), 0.0);
