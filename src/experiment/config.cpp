@@ -120,8 +120,12 @@ class Reader {
   }
 
   bool boolean(const YAML::Node& node, const std::string& key_path) const {
-    if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false")) {
-      return node.Scalar() == "true";
+    // The spellings of YAML 1.2's core schema. (yes/no/on/off were booleans in YAML 1.1 only,
+    // and read as strings by 1.2 parsers, so they are refused rather than guessed.)
+    if (node.IsScalar()) {
+      const std::string& value = node.Scalar();
+      if (value == "true" || value == "True" || value == "TRUE") return true;
+      if (value == "false" || value == "False" || value == "FALSE") return false;
     }
     fail(node, key_path, fmt::format("expected true or false, found {}", describe_node(node)));
   }

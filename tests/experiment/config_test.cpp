@@ -138,6 +138,26 @@ TEST(ExperimentConfig, ChannelsLastIsOnByDefaultAndCanBeTurnedOffPerSection) {
   EXPECT_EQ(error.key_path(), "train.channels_last");
 }
 
+TEST(ExperimentConfig, BooleansTakeEveryCoreSchemaSpellingAndNothingElse) {
+  const std::string base = "space:\n  family: macro\nbudget:\n  max_trials: 5\ntrain:\n";
+  for (const std::string spelling : {"true", "True", "TRUE"}) {
+    EXPECT_TRUE(parse_experiment_config(base + "  channels_last: " + spelling + "\n", "e.yaml")
+                    .train.channels_last)
+        << spelling;
+  }
+  for (const std::string spelling : {"false", "False", "FALSE"}) {
+    EXPECT_FALSE(parse_experiment_config(base + "  channels_last: " + spelling + "\n", "e.yaml")
+                     .train.channels_last)
+        << spelling;
+  }
+  for (const std::string spelling : {"yes", "on", "1", "tRUE"}) {
+    const ConfigError error = config_error(base + "  channels_last: " + spelling + "\n");
+    EXPECT_EQ(error.key_path(), "train.channels_last") << spelling;
+    EXPECT_NE(std::string(error.what()).find("expected true or false"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(ExperimentConfig, WrongTypeNamesExpectedAndFound) {
   const ConfigError error = config_error(
       "space:\n"            // 1
