@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -456,9 +457,15 @@ struct StudyClock {
   std::chrono::steady_clock::time_point run_start;
   double study_before = 0.0;
   double search_before = 0.0;
+  /// The search's seconds when this run's search loop ended, so that the final retraining is
+  /// not charged to the search (and to its time limit when the study is resumed).
+  std::optional<double> search_stopped_at;
 
   double study_elapsed() const { return study_before + seconds_since(run_start); }
-  double search_elapsed() const { return search_before + seconds_since(run_start); }
+  double search_elapsed() const {
+    return search_stopped_at ? *search_stopped_at : search_before + seconds_since(run_start);
+  }
+  void stop_search() { search_stopped_at = search_elapsed(); }
 
   void save(Store& store) const {
     store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
@@ -749,6 +756,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   // Search.
   const std::string stop_reason =
       search_loop(config, options, events, *evaluator, store, state, clock);
+  clock.stop_search();
   clock.save(store);
   store.set_study_value("stop_reason", stop_reason);
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);

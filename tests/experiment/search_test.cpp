@@ -566,6 +566,25 @@ TEST_F(SearchTest, NoTrialStartsAfterTheTimeLimitAndResumedTimeCounts) {
 namespace nascent {
 namespace {
 
+TEST_F(SearchTest, FinalRetrainingIsNotChargedToTheSearchClockOfAResumedStudy) {
+  // Found by a fresh-user test: the stored search time included the final retraining, so a
+  // resumed study's time limit was charged for it.
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 2), "test.yaml");
+  config.final.train.epochs = 30;  // long next to two one-epoch trials
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("final_not_search");
+
+  const nlohmann::json summary = run_search(config, options);
+  const double search_seconds = summary["search_elapsed_s"].get<double>();
+  const double final_seconds = summary["final_elapsed_s"].get<double>();
+  ASSERT_GT(final_seconds, 0.2);
+  const Store store(options.output_dir + "/study.db");
+  const double stored_search_seconds = std::stod(store.study_value("search_elapsed_s").value());
+  const double stored_study_seconds = std::stod(store.study_value("elapsed_s").value());
+  EXPECT_NEAR(stored_search_seconds, search_seconds, 0.05);
+  EXPECT_GE(stored_study_seconds, search_seconds + final_seconds);
+}
+
 TEST_F(SearchTest, TheNasbench201SpaceTrainsForRealThroughTheWholePipeline) {
   const std::string text = fmt::format(R"(study: cells
 seed: 1
