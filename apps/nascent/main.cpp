@@ -166,13 +166,20 @@ int run_status_command(const std::string& output_dir, bool as_json) {
     return 0;
   }
   const auto& trials = status["trials"];
-  std::cout << fmt::format("study {}\n", output_dir);
+  const bool search_running = status["search_running"].get<bool>();
+  std::cout << fmt::format("study {} ({})\n", output_dir,
+                           search_running ? "a search is running" : "no search running");
+  // Without a search holding the study, a RUNNING trial was cut off by a crash or a kill.
   std::cout << fmt::format(
       "  trials: {} complete, {} failed, {} invalid, {} pruned, {} "
-      "interrupted, {} running\n",
+      "interrupted, {} {}\n",
       trials["complete"].get<int64_t>(), trials["failed"].get<int64_t>(),
       trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
-      trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>());
+      trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>(),
+      search_running || trials["running"].get<int64_t>() == 0
+          ? "running"
+          : "abandoned by a stopped search (resuming records them as interrupted and trains "
+            "them again)");
   std::cout << fmt::format(
       "  budget: {} trials / {} min; search elapsed {:.0f}s; stop: {}\n",
       status["max_trials"].get<int64_t>(), status["time_limit_min"].get<double>(),

@@ -317,6 +317,18 @@ class StudyLock {
   int descriptor_ = -1;
 };
 
+/// Whether a search process holds the study's lock now. Takes and drops a shared lock, which
+/// fails while a search holds its exclusive one (and for those microseconds would make a
+/// search starting at that instant report the study busy).
+bool study_locked(const std::string& output_dir) {
+  const std::string path = (fs::path(output_dir) / "study.lock").string();
+  const int descriptor = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (descriptor < 0) return false;  // no search has run here since locks were introduced
+  const bool locked = flock(descriptor, LOCK_SH | LOCK_NB) != 0;
+  close(descriptor);  // also releases the shared lock if it was taken
+  return locked;
+}
+
 }  // namespace
 
 namespace {
@@ -503,7 +515,8 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   record.params = check.params;
   record.flops = check.flops;
   record.started_at = unix_now();
-  record.id = store.begin_trial(record.architecture, record.architecture_hash, record.started_at);
+  record.id = store.begin_trial(record.architecture, record.architecture_hash, record.started_at,
+                                /*worker=*/"", record.params, record.flops);
 
   TrialContext context;
   context.trial_id = record.id;
@@ -827,8 +840,10 @@ nlohmann::json study_status(const std::string& output_dir) {
   }
   const Store store(path);
   const auto trials = store.trials();
+  const bool search_running = study_locked(output_dir);
   nlohmann::json status;
   status["directory"] = output_dir;
+  status["search_running"] = search_running;
   status["trials"] = counts_json(store);
   status["max_trials"] = std::stoll(store.study_value("max_trials").value_or("0"));
   status["time_limit_min"] = std::stod(store.study_value("time_limit_min").value_or("0"));
@@ -859,8 +874,11 @@ nlohmann::json study_status(const std::string& output_dir) {
   }
   nlohmann::json recent = nlohmann::json::array();
   for (const auto& trial : trials) {
+    // A trial still RUNNING while no search holds the study was cut off by a crash or a kill;
+    // the next `nascent search` records it as interrupted and trains it again.
+    const bool abandoned = trial.state == TrialState::kRunning && !search_running;
     recent.push_back({{"id", trial.id},
-                      {"state", to_string(trial.state)},
+                      {"state", abandoned ? std::string("abandoned") : to_string(trial.state)},
                       {"val_accuracy", std::isnan(trial.validation_accuracy)
                                            ? nlohmann::json(nullptr)
                                            : nlohmann::json(trial.validation_accuracy)},

@@ -192,8 +192,8 @@ Claim begin_new_trial(Store& store, const SharedStudy& study, const Architecture
   claim.trial.worker = worker;
   claim.trial.attempt = 1;
   claim.trial.state = TrialState::kRunning;
-  claim.trial.id =
-      store.begin_trial(claim.trial.architecture, claim.trial.architecture_hash, now, worker);
+  claim.trial.id = store.begin_trial(claim.trial.architecture, claim.trial.architecture_hash, now,
+                                     worker, claim.trial.params, claim.trial.flops);
   claim.architecture = architecture;
   return claim;
 }

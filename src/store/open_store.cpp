@@ -89,8 +89,9 @@ std::optional<std::string> Store::study_value(const std::string& key) const {
 }
 
 int64_t Store::begin_trial(const std::string& architecture, const std::string& architecture_hash,
-                           double started_at, const std::string& worker) {
-  return backend_->begin_trial(architecture, architecture_hash, started_at, worker);
+                           double started_at, const std::string& worker, int64_t params,
+                           int64_t flops) {
+  return backend_->begin_trial(architecture, architecture_hash, started_at, worker, params, flops);
 }
 
 int64_t Store::insert_finished_trial(const TrialRecord& record) {

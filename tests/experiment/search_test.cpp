@@ -351,10 +351,12 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   const bool ready = wait_for_study(out, [](const auto& counts) {
     return counts.at(TrialState::kComplete) >= 1 && counts.at(TrialState::kRunning) == 1;
   });
+  const bool running_before_kill = study_status(out)["search_running"].get<bool>();
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
   ASSERT_TRUE(ready) << "the search never had a complete and a running trial";
+  EXPECT_TRUE(running_before_kill);
 
   std::vector<TrialRecord> before;
   {
@@ -366,6 +368,19 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   });
   ASSERT_NE(running, before.end());
   const int64_t max_id_before = before.back().id;
+  // Its size was stored when it started, so the cut-off trial shows it.
+  EXPECT_GT(running->params, 0);
+  EXPECT_GT(running->flops, 0);
+
+  // Nothing holds the study any more: status says the running trial's process is gone.
+  const nlohmann::json study = study_status(out);
+  EXPECT_FALSE(study["search_running"].get<bool>());
+  EXPECT_EQ(study["trials"]["running"].get<int64_t>(), 1);
+  bool flagged = false;
+  for (const auto& trial : study["trial_list"]) {
+    if (trial["id"].get<int64_t>() == running->id) flagged = trial["state"] == "abandoned";
+  }
+  EXPECT_TRUE(flagged) << study["trial_list"].dump();
 
   // Resume in this process.
   ExperimentConfig config = load_experiment_config(config_path);

@@ -59,9 +59,11 @@ class Store {
 
   /// Inserts a RUNNING trial (attempt 1, heartbeat at `started_at`) and returns its id. Ids
   /// are never reused, even after a crash. `worker` names the process running it (empty for a
-  /// single-process search).
+  /// single-process search). `params` and `flops` are the network's size, known before it
+  /// trains, so that a trial cut off by a crash still shows them.
   int64_t begin_trial(const std::string& architecture, const std::string& architecture_hash,
-                      double started_at, const std::string& worker = "");
+                      double started_at, const std::string& worker = "", int64_t params = 0,
+                      int64_t flops = 0);
 
   /// Inserts a trial that is already finished (used for INVALID architectures, which are
   /// never trained). Returns its id.

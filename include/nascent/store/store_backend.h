@@ -26,7 +26,8 @@ class StoreBackend {
   virtual std::optional<std::string> study_value(const std::string& key) const = 0;
 
   virtual int64_t begin_trial(const std::string& architecture, const std::string& architecture_hash,
-                              double started_at, const std::string& worker) = 0;
+                              double started_at, const std::string& worker, int64_t params,
+                              int64_t flops) = 0;
   virtual int64_t insert_finished_trial(const TrialRecord& record) = 0;
   virtual void finish_trial(const TrialRecord& record) = 0;
   virtual bool finish_claimed_trial(const TrialRecord& record) = 0;

@@ -32,7 +32,8 @@ class PostgresStore final : public StoreBackend {
   std::optional<std::string> study_value(const std::string& key) const override;
 
   int64_t begin_trial(const std::string& architecture, const std::string& architecture_hash,
-                      double started_at, const std::string& worker) override;
+                      double started_at, const std::string& worker, int64_t params,
+                      int64_t flops) override;
   int64_t insert_finished_trial(const TrialRecord& record) override;
   void finish_trial(const TrialRecord& record) override;
   bool finish_claimed_trial(const TrialRecord& record) override;
