@@ -67,6 +67,15 @@ std::string format_count(int64_t value) {
   return digits;
 }
 
+/// "40 trials, 15 minutes", "40 trials, no time limit" or "no trial limit, 15 minutes".
+std::string describe_budget(int64_t max_trials, double time_limit_min) {
+  const std::string trials =
+      max_trials > 0 ? fmt::format("{} trials", max_trials) : std::string("no trial limit");
+  const std::string minutes =
+      time_limit_min > 0 ? fmt::format("{} minutes", time_limit_min) : std::string("no time limit");
+  return trials + ", " + minutes;
+}
+
 std::string format_accuracy(const nlohmann::json& value) {
   return value.is_number() ? fmt::format("{:.2f}%", value.get<double>() * 100.0) : "-";
 }
@@ -90,11 +99,9 @@ int run_search_command(const std::string& config_path, const std::string& output
   config.final.train.validate();
   nascent::set_torch_threads(config.threads);
 
-  spdlog::info("study '{}' in {}: strategy {}, budget {} trials / {} minutes, seed {}",
-               config.study, output_dir, config.strategy.name,
-               config.budget.max_trials > 0 ? std::to_string(config.budget.max_trials) : "no limit",
-               config.budget.time_limit_min > 0 ? fmt::format("{}", config.budget.time_limit_min)
-                                                : "no limit",
+  spdlog::info("study '{}' in {}: strategy {}, budget {}, seed {}", config.study, output_dir,
+               config.strategy.name,
+               describe_budget(config.budget.max_trials, config.budget.time_limit_min),
                config.seed);
 
   ProgressBar progress;
@@ -104,14 +111,18 @@ int run_search_command(const std::string& config_path, const std::string& output
     spdlog::info("{}", line);
   };
   events.on_step = [&](int64_t step, int64_t total) { progress.update(step, total); };
+  // With a proxy as the evaluator, a trial's objective is the proxy's score, not an accuracy.
+  const bool proxy_scores = config.proxy.use == "evaluator";
   events.on_trial = [&](const nascent::TrialRecord& trial, const std::string& description) {
     progress.clear();
-    const std::string accuracy = std::isnan(trial.validation_accuracy)
-                                     ? std::string("-")
-                                     : fmt::format("{:.2f}%", trial.validation_accuracy * 100);
-    spdlog::info("trial {:>3} {:<8} val {:>7} params {:>9} {:>6.1f}s  {}", trial.id,
-                 nascent::to_string(trial.state), accuracy, format_count(trial.params),
-                 trial.train_seconds, description);
+    std::string objective = "-";
+    if (!std::isnan(trial.validation_accuracy)) {
+      objective = proxy_scores ? fmt::format("{:.4g}", trial.validation_accuracy)
+                               : fmt::format("{:.2f}%", trial.validation_accuracy * 100);
+    }
+    spdlog::info("trial {:>3} {:<8} {} {:>7} params {:>9} {:>6.1f}s  {}", trial.id,
+                 nascent::to_string(trial.state), proxy_scores ? config.proxy.name : "val",
+                 objective, format_count(trial.params), trial.train_seconds, description);
     if (!trial.error.empty()) spdlog::warn("trial {}: {}", trial.id, trial.error);
   };
   events.on_final_epoch = [&](const nascent::EpochMetrics& epoch) {
@@ -129,14 +140,14 @@ int run_search_command(const std::string& config_path, const std::string& output
   const auto& trials = summary["trials"];
   std::cout << fmt::format(
       "\nsearch finished ({}): {} complete, {} failed, {} invalid, {} pruned, {} interrupted; "
-      "budget {} trials / {} minutes (0 = no limit); search {:.0f}s, final {:.0f}s, total "
-      "{:.0f}s\n",
+      "budget {}; search {:.0f}s, final {:.0f}s, total {:.0f}s\n",
       summary["stop_reason"].get<std::string>(), trials["complete"].get<int64_t>(),
       trials["failed"].get<int64_t>(), trials["invalid"].get<int64_t>(),
       trials["pruned"].get<int64_t>(), trials["interrupted"].get<int64_t>(),
-      summary["budget"]["max_trials"].get<int64_t>(),
-      summary["budget"]["time_limit_min"].get<double>(), summary["search_elapsed_s"].get<double>(),
-      summary["final_elapsed_s"].get<double>(), summary["elapsed_s"].get<double>());
+      describe_budget(summary["budget"]["max_trials"].get<int64_t>(),
+                      summary["budget"]["time_limit_min"].get<double>()),
+      summary["search_elapsed_s"].get<double>(), summary["final_elapsed_s"].get<double>(),
+      summary["elapsed_s"].get<double>());
   if (summary["best"].is_null()) {
     std::cout << summary["message"].get<std::string>() << "\n";
     return 0;
@@ -145,7 +156,12 @@ int run_search_command(const std::string& config_path, const std::string& output
   std::cout << fmt::format("best: trial {}  {}\n", best["trial_id"].get<int64_t>(),
                            best["short"].get<std::string>());
   std::cout << fmt::format("  arch            {}\n", best["arch"].get<std::string>());
-  std::cout << fmt::format("  val accuracy    {}\n", format_accuracy(best["val_accuracy"]));
+  if (proxy_scores) {
+    std::cout << fmt::format("  {:<15} {:.4g} (the search's objective; candidates were not trained)\n",
+                             config.proxy.name, best["val_accuracy"].get<double>());
+  } else {
+    std::cout << fmt::format("  val accuracy    {}\n", format_accuracy(best["val_accuracy"]));
+  }
   std::cout << fmt::format("  test accuracy   {}\n",
                            format_accuracy(best.value("test_accuracy", nlohmann::json())));
   std::cout << fmt::format("  params          {}\n", format_count(best["params"].get<int64_t>()));
@@ -181,8 +197,8 @@ int run_status_command(const std::string& output_dir, bool as_json) {
           : "abandoned by a stopped search (resuming records them as interrupted and trains "
             "them again)");
   std::cout << fmt::format(
-      "  budget: {} trials / {} min; search elapsed {:.0f}s; stop: {}\n",
-      status["max_trials"].get<int64_t>(), status["time_limit_min"].get<double>(),
+      "  budget: {}; search elapsed {:.0f}s; stop: {}\n",
+      describe_budget(status["max_trials"].get<int64_t>(), status["time_limit_min"].get<double>()),
       status["search_elapsed_s"].get<double>(),
       status["stop_reason"].get<std::string>().empty() ? std::string("not finished")
                                                        : status["stop_reason"].get<std::string>());
@@ -214,10 +230,10 @@ int run_shared_status_command(const std::string& storage_url, const std::string&
       trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
       trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>(),
       trials["queued"].get<int64_t>());
-  std::cout << fmt::format("  budget: {} trials / {} min; {:.0f}s since the first worker joined\n",
-                           status["max_trials"].get<int64_t>(),
-                           status["time_limit_min"].get<double>(),
-                           status["elapsed_s"].get<double>());
+  std::cout << fmt::format(
+      "  budget: {}; {:.0f}s since the first worker joined\n",
+      describe_budget(status["max_trials"].get<int64_t>(), status["time_limit_min"].get<double>()),
+      status["elapsed_s"].get<double>());
   if (!status["best"].is_null()) {
     const auto& best = status["best"];
     std::cout << fmt::format("  best: trial {} val {} params {} (worker {})\n        {}\n",
@@ -317,11 +333,11 @@ int run_create_study_command(const std::string& config_path,
 
   const nlohmann::json result = nascent::create_study(config, options);
   std::cout << fmt::format(
-      "study '{}' {} in {}: strategy {}, budget {} trials / {} minutes (0 = no limit); start "
-      "workers with: nascent worker --storage URL --study {}\n",
+      "study '{}' {} in {}: strategy {}, budget {}; start workers with: nascent worker "
+      "--storage URL --study {}\n",
       options.study, result["created"].get<bool>() ? "created" : "already exists, unchanged,",
-      result["storage"].get<std::string>(), config.strategy.name, config.budget.max_trials,
-      config.budget.time_limit_min, options.study);
+      result["storage"].get<std::string>(), config.strategy.name,
+      describe_budget(config.budget.max_trials, config.budget.time_limit_min), options.study);
   return 0;
 }
 
