@@ -157,8 +157,9 @@ int run_search_command(const std::string& config_path, const std::string& output
                            best["short"].get<std::string>());
   std::cout << fmt::format("  arch            {}\n", best["arch"].get<std::string>());
   if (proxy_scores) {
-    std::cout << fmt::format("  {:<15} {:.4g} (the search's objective; candidates were not trained)\n",
-                             config.proxy.name, best["val_accuracy"].get<double>());
+    std::cout << fmt::format(
+        "  {:<15} {:.4g} (the search's objective; candidates were not trained)\n",
+        config.proxy.name, best["val_accuracy"].get<double>());
   } else {
     std::cout << fmt::format("  val accuracy    {}\n", format_accuracy(best["val_accuracy"]));
   }
