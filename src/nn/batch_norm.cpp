@@ -143,6 +143,29 @@ std::pair<std::vector<double>, std::vector<double>> sum_per_channel(const Lanes&
   return {std::move(first), std::move(second)};
 }
 
+/// Per channel, the sums of a and of a * (x - centre[c]) over the elements, where a =
+/// term(i, x - centre[c]) for element i: with a = x - centre the sums of the centred values and of
+/// their squares (forward), with a = dy those of dy and dy * (x - mean) (backward).
+template <typename Term>
+std::pair<std::vector<double>, std::vector<double>> centred_sums(const Lanes& layout,
+                                                                 const float* x,
+                                                                 const std::vector<float>& centre,
+                                                                 const Term& term) {
+  const std::vector<float> lane_centre = layout.spread(centre);
+  const float* c = lane_centre.data();
+  std::pair<std::vector<double>, std::vector<double>> sums;
+  dispatch_lanes(layout.lanes, [&](auto lanes) {
+    sums = sum_per_channel<decltype(lanes)::value>(
+        layout, [&](int64_t i, int64_t j, float& first, float& second) {
+          const float centred = x[i] - c[j];
+          const float a = term(i, centred);
+          first += a;
+          second += a * centred;
+        });
+  });
+  return sums;
+}
+
 /// Writes transform(i, j) to every element of the output (i the flat index, j the lane).
 template <int64_t kLanes, typename Transform>
 void transform_per_channel(const Lanes& layout, float* output, const Transform& transform) {
@@ -166,20 +189,32 @@ void transform_per_channel(const Lanes& layout, float* output, const Transform& 
   for (int64_t j = 0; base + j < layout.elements; ++j) output[base + j] = transform(base + j, j);
 }
 
-/// y = (x - centre[c]) * scale[c] + shift[c]. Centred first: folding the centre into the shift
-/// would cancel catastrophically when the mean is large against the standard deviation.
-void normalise(const float* input, const Lanes& layout, const std::vector<float>& centre,
-               const std::vector<float>& scale, const std::vector<float>& shift, float* output) {
+/// output = (x - centre[c]) * scale[c] + shift[c], plus dy * dy_scale[c] when `dy` is given: the
+/// one element-wise pass of the forward (y), evaluation (y) and backward (dx) passes. Centred
+/// first: folding the centre into the shift would cancel catastrophically when the mean is large
+/// against the standard deviation.
+void centred_affine(const Lanes& layout, const float* x, const std::vector<float>& centre,
+                    const std::vector<float>& scale, const std::vector<float>& shift, float* output,
+                    const float* dy = nullptr, const std::vector<float>& dy_scale = {}) {
   const std::vector<float> lane_centre = layout.spread(centre);
   const std::vector<float> lane_scale = layout.spread(scale);
   const std::vector<float> lane_shift = layout.spread(shift);
-  const float* centre_data = lane_centre.data();
-  const float* scale_data = lane_scale.data();
-  const float* shift_data = lane_shift.data();
+  const std::vector<float> lane_dy_scale =
+      dy != nullptr ? layout.spread(dy_scale) : std::vector<float>();
+  const float* c = lane_centre.data();
+  const float* s = lane_scale.data();
+  const float* t = lane_shift.data();
+  const float* g = lane_dy_scale.data();
   dispatch_lanes(layout.lanes, [&](auto lanes) {
-    transform_per_channel<decltype(lanes)::value>(layout, output, [&](int64_t i, int64_t j) {
-      return (input[i] - centre_data[j]) * scale_data[j] + shift_data[j];
-    });
+    constexpr int64_t kLanes = decltype(lanes)::value;
+    if (dy == nullptr) {
+      transform_per_channel<kLanes>(
+          layout, output, [&](int64_t i, int64_t j) { return (x[i] - c[j]) * s[j] + t[j]; });
+    } else {
+      transform_per_channel<kLanes>(layout, output, [&](int64_t i, int64_t j) {
+        return dy[i] * g[j] + (x[i] - c[j]) * s[j] + t[j];
+      });
+    }
   });
 }
 
@@ -223,18 +258,8 @@ class BatchNormTrain : public torch::autograd::Function<BatchNormTrain> {
     // Sums of (x - first row's value) and of its square: shifting by a value of the batch keeps
     // the variance from cancelling when the mean is large against the spread.
     const std::vector<float> origin(x, x + channels);
-    const std::vector<float> lane_origin = layout.spread(origin);
-    const float* origin_data = lane_origin.data();
-    std::vector<double> sum;
-    std::vector<double> sum_of_squares;
-    dispatch_lanes(layout.lanes, [&](auto lanes) {
-      std::tie(sum, sum_of_squares) = sum_per_channel<decltype(lanes)::value>(
-          layout, [&](int64_t i, int64_t j, float& first, float& second) {
-            const float centred = x[i] - origin_data[j];
-            first += centred;
-            second += centred * centred;
-          });
-    });
+    const auto [sum, sum_of_squares] =
+        centred_sums(layout, x, origin, [](int64_t, float centred) { return centred; });
 
     std::vector<float> mean(channels);
     std::vector<float> inverse_std(channels);
@@ -263,8 +288,8 @@ class BatchNormTrain : public torch::autograd::Function<BatchNormTrain> {
     }
 
     torch::Tensor output = empty_with_strides_of(input);
-    normalise(x, layout, mean, scale, std::vector<float>(beta, beta + channels),
-              output.data_ptr<float>());
+    centred_affine(layout, x, mean, scale, std::vector<float>(beta, beta + channels),
+                   output.data_ptr<float>());
     context->save_for_backward({input, weight, torch::tensor(mean), torch::tensor(inverse_std)});
     return output;
   }
@@ -287,18 +312,9 @@ class BatchNormTrain : public torch::autograd::Function<BatchNormTrain> {
     const float* x = input.data_ptr<float>();
     const float* dy = output_gradient.data_ptr<float>();
     const float* mu = mean.data_ptr<float>();
-    const std::vector<float> lane_mean = layout.spread(std::vector<float>(mu, mu + channels));
-    const float* lane_mean_data = lane_mean.data();
-
-    std::vector<double> sum_dy;
-    std::vector<double> sum_dy_centred;
-    dispatch_lanes(layout.lanes, [&](auto lanes) {
-      std::tie(sum_dy, sum_dy_centred) = sum_per_channel<decltype(lanes)::value>(
-          layout, [&](int64_t i, int64_t j, float& first, float& second) {
-            first += dy[i];
-            second += dy[i] * (x[i] - lane_mean_data[j]);
-          });
-    });
+    const std::vector<float> mean_values(mu, mu + channels);
+    const auto [sum_dy, sum_dy_centred] =
+        centred_sums(layout, x, mean_values, [dy](int64_t i, float) { return dy[i]; });
 
     const float* gamma = weight.data_ptr<float>();
     const float* inverse = inverse_std.data_ptr<float>();
@@ -313,7 +329,7 @@ class BatchNormTrain : public torch::autograd::Function<BatchNormTrain> {
     if (context->needs_input_grad(0)) {
       // dx = g * s * (dy - mean(dy) - (x - mean) * s^2 * mean(dy * (x - mean))), with g the
       // weight and s the inverse standard deviation, written as dy * a + (x - mean) * b + d per
-      // channel (centred, for the reason given at normalise()).
+      // channel (centred, for the reason given at centred_affine()).
       std::vector<float> dy_factor(channels);
       std::vector<float> x_factor(channels);
       std::vector<float> constant(channels);
@@ -325,19 +341,9 @@ class BatchNormTrain : public torch::autograd::Function<BatchNormTrain> {
         x_factor[c] = static_cast<float>(-a * k);
         constant[c] = static_cast<float>(-a * sum_dy[c] / count);
       }
-      const std::vector<float> lane_dy_factor = layout.spread(dy_factor);
-      const std::vector<float> lane_x_factor = layout.spread(x_factor);
-      const std::vector<float> lane_constant = layout.spread(constant);
-      const float* a = lane_dy_factor.data();
-      const float* b = lane_x_factor.data();
-      const float* d = lane_constant.data();
       input_gradient = empty_with_strides_of(input);
-      dispatch_lanes(layout.lanes, [&](auto lanes) {
-        transform_per_channel<decltype(lanes)::value>(
-            layout, input_gradient.data_ptr<float>(), [&](int64_t i, int64_t j) {
-              return dy[i] * a[j] + (x[i] - lane_mean_data[j]) * b[j] + d[j];
-            });
-      });
+      centred_affine(layout, x, mean_values, x_factor, constant, input_gradient.data_ptr<float>(),
+                     dy, dy_factor);
     }
 
     return {input_gradient,
@@ -466,8 +472,8 @@ torch::Tensor batch_norm_eval_channels_last(const torch::Tensor& input, const to
   };
   const torch::Tensor scale = weight / torch::sqrt(running_var + epsilon);
   torch::Tensor output = empty_with_strides_of(input);
-  normalise(input.data_ptr<float>(), Lanes(channels, input.numel()), values(running_mean),
-            values(scale), values(bias), output.data_ptr<float>());
+  centred_affine(Lanes(channels, input.numel()), input.data_ptr<float>(), values(running_mean),
+                 values(scale), values(bias), output.data_ptr<float>());
   return output;
 }
 
