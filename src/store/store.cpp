@@ -500,15 +500,8 @@ std::optional<std::string> SqliteStore::study_value(const std::string& key) cons
 int64_t SqliteStore::begin_trial(const std::string& architecture,
                                  const std::string& architecture_hash, double started_at,
                                  const std::string& worker, int64_t params, int64_t flops) {
-  TrialRecord record;
-  record.architecture = architecture;
-  record.architecture_hash = architecture_hash;
-  record.state = TrialState::kRunning;
-  record.started_at = started_at;
-  record.heartbeat_at = started_at;
-  record.worker = worker;
-  record.params = params;
-  record.flops = flops;
+  const TrialRecord record =
+      internal::started_trial(architecture, architecture_hash, started_at, worker, params, flops);
   return insert_trial(db_, path_, "begin_trial", record);
 }
 

@@ -22,4 +22,20 @@ inline std::string lost_worker_error(const TrialRecord& trial, double now, doubl
       timeout_s, silent_s, trial.worker, trial.attempt, max_attempts);
 }
 
+/// The row begin_trial inserts: RUNNING, attempt 1, its heartbeat at its start.
+inline TrialRecord started_trial(const std::string& architecture,
+                                 const std::string& architecture_hash, double started_at,
+                                 const std::string& worker, int64_t params, int64_t flops) {
+  TrialRecord record;
+  record.architecture = architecture;
+  record.architecture_hash = architecture_hash;
+  record.state = TrialState::kRunning;
+  record.started_at = started_at;
+  record.heartbeat_at = started_at;
+  record.worker = worker;
+  record.params = params;
+  record.flops = flops;
+  return record;
+}
+
 }  // namespace nascent::internal
