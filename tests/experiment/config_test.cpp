@@ -378,7 +378,7 @@ TEST(ExperimentConfig, BadStrategyOptionNamesItsLine) {
   EXPECT_EQ(error.line(), 7);
   EXPECT_EQ(error.key_path(), "strategy.acquisition");
   EXPECT_STREQ(error.what(),
-               "experiment.yaml:7: strategy.acquisition: expected ei or ucb, found 'pi'");
+               "experiment.yaml:7: strategy.acquisition: expected ei, ucb or its, found 'pi'");
 
   const ConfigError rate = config_error(std::string(kMinimal) +
                                         "strategy:\n"                // 5

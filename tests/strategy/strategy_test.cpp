@@ -330,7 +330,7 @@ TEST(Strategies, MakeStrategyRejectsBadReinforceAndBoOptions) {
   EXPECT_EQ(message([](StrategyOptions& o) { o.parents = -2; }),
             "strategy.parents: expected an integer >= 1, found -2");
   EXPECT_EQ(message([](StrategyOptions& o) { o.acquisition = "pi"; }),
-            "strategy.acquisition: expected ei or ucb, found 'pi'");
+            "strategy.acquisition: expected ei, ucb or its, found 'pi'");
   EXPECT_EQ(message([](StrategyOptions& o) { o.ucb_beta = -1; }),
             "strategy.ucb_beta: expected a number >= 0, found -1");
 }
