@@ -187,12 +187,13 @@ double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 TEST(BayesianOptimizationEnsemble, FindsTheOptimumOfAnEasyLandscape) {
-  // Measured over seeds 0-99: QUERIES_MEAN distinct queries on average (10 of them the random
-  // start), at most QUERIES_MAX; random search needs about 7,800.
+  // Measured over seeds 0-99: 38.3 distinct queries on average (10 of them the random start),
+  // at most 61; random search needs about 7,800. The GP needs fewer (17.6): it refits after
+  // every result, the ensemble after every 10.
   const SearchSpace space = flat_space(6, 5);
   for (uint64_t seed = 0; seed < 5; ++seed) {
     BayesianOptimization search(space, seed, BayesianOptimizationOptions::bananas());
-    const auto run = run_search(search, easy_objective, 60, 1.0);
+    const auto run = run_search(search, easy_objective, 70, 1.0);
     EXPECT_TRUE(run.queries_to_target.has_value())
         << "seed " << seed << ": best " << run.best << " after " << run.queries << " queries";
     EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), run.queries);
@@ -241,8 +242,9 @@ TEST(BayesianOptimizationEnsemble, TheEnsembleRanksUnseenArchitectures) {
     predicted.push_back(search.ensemble().predict(inputs.data()).mean);
     actual.push_back(objective(architecture).objective);
   }
-  // Measured: TAU_MEASURED. Chance is 0.
-  EXPECT_GT(kendall_tau(predicted, actual), 0.4);
+  // Measured over seeds 0-29: Kendall's tau 0.47 on average, at least 0.29 (0.40 for this
+  // seed). Chance is 0, with a standard deviation of 0.05 for 200 points.
+  EXPECT_GT(kendall_tau(predicted, actual), 0.2);
 }
 
 TEST(BayesianOptimizationEnsemble, EncodesCellsByPathsAndOtherSpacesOneHot) {

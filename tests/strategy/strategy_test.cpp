@@ -251,6 +251,8 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "reinforce");
   options.name = "bo";
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "bo");
+  options.surrogate = "ensemble";
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "bo");
   options.fidelities = {1, 3, 9};
   for (const std::string name : {"sh", "hyperband", "bohb"}) {
     options.name = name;
@@ -333,6 +335,10 @@ TEST(Strategies, MakeStrategyRejectsBadReinforceAndBoOptions) {
             "strategy.acquisition: expected ei, ucb or its, found 'pi'");
   EXPECT_EQ(message([](StrategyOptions& o) { o.ucb_beta = -1; }),
             "strategy.ucb_beta: expected a number >= 0, found -1");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.surrogate = "forest"; }),
+            "strategy.surrogate: expected gp or ensemble, found 'forest'");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.batch = -1; }),
+            "strategy.batch: expected an integer >= 1 (0: automatic), found -1");
 }
 
 TEST(Strategies, EveryStrategyBeatsRandomOnAToyObjective) {
