@@ -431,8 +431,10 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
                        "initial_random",
                        "candidates",
                        "parents",
+                       "surrogate",
                        "acquisition",
                        "ucb_beta",
+                       "batch",
                        "min_epochs",
                        "eta",
                        "bracket_size",
@@ -472,6 +474,10 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
       strategy.acquisition = reader.text(node["acquisition"], "strategy.acquisition");
     }
     if (node["ucb_beta"]) strategy.ucb_beta = reader.number(node["ucb_beta"], "strategy.ucb_beta");
+    if (node["surrogate"]) {
+      strategy.surrogate = reader.text(node["surrogate"], "strategy.surrogate");
+    }
+    if (node["batch"]) strategy.batch = reader.integer(node["batch"], "strategy.batch");
     if (node["min_epochs"]) {
       strategy.min_epochs = reader.integer(node["min_epochs"], "strategy.min_epochs");
     }
@@ -872,8 +878,11 @@ std::string search_fingerprint(const ExperimentConfig& config) {
   } else if (strategy.name == "bo") {
     text += fmt::format(" initial_random={} candidates={} parents={} acquisition={} ucb_beta={}",
                         strategy.initial_random, strategy.candidates, strategy.parents,
-                        strategy.acquisition, format_double(strategy.ucb_beta));
-    if (strategy.encoding != "decisions") text += " encoding=" + strategy.encoding;
+                        strategy.bo_acquisition(), format_double(strategy.ucb_beta));
+    if (strategy.bo_encoding() != "decisions") text += " encoding=" + strategy.bo_encoding();
+    // Listed only when not the Gaussian process's defaults, so that existing studies resume.
+    if (strategy.surrogate != "gp") text += " surrogate=" + strategy.surrogate;
+    if (strategy.bo_batch() != 1) text += fmt::format(" batch={}", strategy.bo_batch());
   } else if (is_multi_fidelity(strategy.name)) {
     text +=
         fmt::format(" fidelities={} eta={} bracket_size={}", fmt::join(strategy.fidelities, ","),

@@ -35,6 +35,21 @@ const std::vector<std::string>& strategy_names() {
   return names;
 }
 
+std::string StrategyOptions::bo_acquisition() const {
+  if (!acquisition.empty()) return acquisition;
+  return surrogate == "ensemble" ? "its" : "ei";
+}
+
+std::string StrategyOptions::bo_encoding() const {
+  if (!encoding.empty()) return encoding;
+  return surrogate == "ensemble" ? "features" : "decisions";
+}
+
+int64_t StrategyOptions::bo_batch() const {
+  if (batch > 0) return batch;
+  return surrogate == "ensemble" ? 10 : 1;
+}
+
 void StrategyOptions::validate() const {
   const auto& names = strategy_names();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
@@ -77,14 +92,22 @@ void StrategyOptions::validate() const {
   if (parents < 1) {
     throw Error(fmt::format("strategy.parents: expected an integer >= 1, found {}", parents));
   }
-  if (acquisition != "ei" && acquisition != "ucb") {
-    throw Error(fmt::format("strategy.acquisition: expected ei or ucb, found '{}'", acquisition));
+  if (surrogate != "gp" && surrogate != "ensemble") {
+    throw Error(fmt::format("strategy.surrogate: expected gp or ensemble, found '{}'", surrogate));
+  }
+  if (!acquisition.empty() && acquisition != "ei" && acquisition != "ucb" && acquisition != "its") {
+    throw Error(
+        fmt::format("strategy.acquisition: expected ei, ucb or its, found '{}'", acquisition));
+  }
+  if (batch < 0) {
+    throw Error(
+        fmt::format("strategy.batch: expected an integer >= 1 (0: automatic), found {}", batch));
   }
   if (!(ucb_beta >= 0.0) || !std::isfinite(ucb_beta)) {
     throw Error(fmt::format("strategy.ucb_beta: expected a number >= 0, found {}", ucb_beta));
   }
 
-  if (encoding != "decisions" && encoding != "features") {
+  if (!encoding.empty() && encoding != "decisions" && encoding != "features") {
     throw Error(
         fmt::format("strategy.encoding: expected decisions or features, found '{}'", encoding));
   }
@@ -210,11 +233,17 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
     bo.initial_random = options.initial_random;
     bo.candidates = options.candidates;
     bo.parents = options.parents;
-    bo.acquisition = options.acquisition == "ucb"
-                         ? BayesianOptimizationOptions::Acquisition::kUpperConfidenceBound
-                         : BayesianOptimizationOptions::Acquisition::kExpectedImprovement;
+    bo.surrogate = options.surrogate == "ensemble"
+                       ? BayesianOptimizationOptions::Surrogate::kEnsemble
+                       : BayesianOptimizationOptions::Surrogate::kGaussianProcess;
+    const std::string acquisition = options.bo_acquisition();
+    bo.acquisition =
+        acquisition == "ucb"   ? BayesianOptimizationOptions::Acquisition::kUpperConfidenceBound
+        : acquisition == "its" ? BayesianOptimizationOptions::Acquisition::kIndependentThompson
+                               : BayesianOptimizationOptions::Acquisition::kExpectedImprovement;
     bo.ucb_beta = options.ucb_beta;
-    bo.use_features = options.encoding == "features";
+    bo.use_features = options.bo_encoding() == "features";
+    bo.batch = options.bo_batch();
     bo.enumeration_limit = options.enumeration_limit;
     return std::make_unique<BayesianOptimization>(space, seed, bo);
   }

@@ -323,6 +323,18 @@ TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {
   const ExperimentConfig default_beta =
       parse_experiment_config(std::string(kMinimal) + "strategy: {name: bo}\n", "experiment.yaml");
   EXPECT_NE(search_fingerprint(other_beta), search_fingerprint(default_beta));
+
+  // The GP's defaults written out give the fingerprint of a study that did not write them, so
+  // studies made before the ensemble existed resume; the ensemble is a different search.
+  const ExperimentConfig explicit_gp = parse_experiment_config(
+      std::string(kMinimal) +
+          "strategy: {name: bo, surrogate: gp, acquisition: ei, encoding: decisions, batch: 1}\n",
+      "experiment.yaml");
+  EXPECT_EQ(search_fingerprint(explicit_gp), search_fingerprint(default_beta));
+  const ExperimentConfig ensemble = parse_experiment_config(
+      std::string(kMinimal) + "strategy: {name: bo, surrogate: ensemble}\n", "experiment.yaml");
+  EXPECT_NE(search_fingerprint(ensemble), search_fingerprint(default_beta));
+  EXPECT_NE(search_fingerprint(ensemble).find("acquisition=its"), std::string::npos);
 }
 
 TEST(ExperimentConfig, MultiFidelityStrategiesGetAnEpochLadderEndingAtTrainEpochs) {
@@ -365,6 +377,24 @@ TEST(ExperimentConfig, StrategySpecsReadTheKeysOfTheStrategySection) {
   EXPECT_EQ(parse_strategy_spec("bo").name, "bo");
   EXPECT_EQ(parse_strategy_spec("bo:encoding=features").encoding, "features");
 
+  // BANANAS: the ensemble brings its own acquisition, encoding and batch unless they are set.
+  const StrategyOptions gp = parse_strategy_spec("bo");
+  EXPECT_EQ(gp.bo_acquisition(), "ei");
+  EXPECT_EQ(gp.bo_encoding(), "decisions");
+  EXPECT_EQ(gp.bo_batch(), 1);
+  const StrategyOptions bananas = parse_strategy_spec("bo:surrogate=ensemble");
+  EXPECT_EQ(bananas.surrogate, "ensemble");
+  EXPECT_EQ(bananas.bo_acquisition(), "its");
+  EXPECT_EQ(bananas.bo_encoding(), "features");
+  EXPECT_EQ(bananas.bo_batch(), 10);
+  const StrategyOptions custom =
+      parse_strategy_spec("bo:surrogate=ensemble:acquisition=ucb:encoding=decisions:batch=1");
+  EXPECT_EQ(custom.bo_acquisition(), "ucb");
+  EXPECT_EQ(custom.bo_encoding(), "decisions");
+  EXPECT_EQ(custom.bo_batch(), 1);
+  EXPECT_THROW(parse_strategy_spec("bo:surrogate=forest"), ConfigError);
+  EXPECT_THROW(parse_strategy_spec("bo:batch=-1"), ConfigError);
+
   try {
     parse_strategy_spec("bo:candidates=many");
     FAIL() << "expected an error";
@@ -398,7 +428,7 @@ TEST(ExperimentConfig, BadStrategyOptionNamesItsLine) {
   EXPECT_EQ(error.line(), 7);
   EXPECT_EQ(error.key_path(), "strategy.acquisition");
   EXPECT_STREQ(error.what(),
-               "experiment.yaml:7: strategy.acquisition: expected ei or ucb, found 'pi'");
+               "experiment.yaml:7: strategy.acquisition: expected ei, ucb or its, found 'pi'");
 
   const ConfigError rate = config_error(std::string(kMinimal) +
                                         "strategy:\n"                // 5

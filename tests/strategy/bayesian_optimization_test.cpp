@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "nascent/space/macro_space.h"
+#include "nascent/space/nasbench201.h"
 #include "strategy/search_driver.h"
 
 namespace nascent {
@@ -165,6 +168,167 @@ TEST(BayesianOptimization, AskStaysCheapAt150Observations) {
   std::printf("bo: mean ask at 150-200 observations: %.2f ms\n", mean_ms);
   // About 2 ms on a loaded two-core machine; the bound only catches an accidental O(n^3) per ask.
   EXPECT_LT(mean_ms, 25.0);
+}
+
+// BANANAS: the ensemble surrogate (White, Neiswanger and Savani, AAAI 2021).
+
+/// Kendall's rank correlation (ties count as neither concordant nor discordant).
+double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {
+  double concordant = 0.0;
+  double discordant = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t j = i + 1; j < a.size(); ++j) {
+      const double product = (a[i] - a[j]) * (b[i] - b[j]);
+      if (product > 0.0) concordant += 1.0;
+      if (product < 0.0) discordant += 1.0;
+    }
+  }
+  return (concordant - discordant) / static_cast<double>(a.size() * (a.size() - 1) / 2);
+}
+
+TEST(BayesianOptimizationEnsemble, FindsTheOptimumOfAnEasyLandscape) {
+  // Measured over seeds 0-99: 38.3 distinct queries on average (10 of them the random start),
+  // at most 61; random search needs about 7,800. The GP needs fewer (17.6): it refits after
+  // every result, the ensemble after every 10.
+  const SearchSpace space = flat_space(6, 5);
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    BayesianOptimization search(space, seed, BayesianOptimizationOptions::bananas());
+    const auto run = run_search(search, easy_objective, 70, 1.0);
+    EXPECT_TRUE(run.queries_to_target.has_value())
+        << "seed " << seed << ": best " << run.best << " after " << run.queries << " queries";
+    EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), run.queries);
+  }
+}
+
+TEST(BayesianOptimizationEnsemble, SameSeedGivesTheSameSequence) {
+  const SearchSpace space = flat_space(6, 5);
+  const auto sequence = [&](uint64_t seed) {
+    BayesianOptimization search(space, seed, BayesianOptimizationOptions::bananas());
+    return run_search(search, easy_objective, 30, 2.0).proposals;
+  };
+  EXPECT_EQ(sequence(31), sequence(31));
+  EXPECT_NE(sequence(31), sequence(32));
+}
+
+TEST(BayesianOptimizationEnsemble, TheEnsembleRanksUnseenArchitectures) {
+  // The surrogate the search fitted, asked about architectures it never saw: a search that did
+  // not fit the ensemble fails here. Objective: a weighted sum over the decisions (so that
+  // neighbours differ by varying amounts), which a model of 40 points can learn.
+  const SearchSpace space = flat_space(6, 5);
+  const auto objective = [](const Architecture& architecture) {
+    double value = 0.0;
+    int64_t decision = 0;
+    for (const auto& [name, choice] : architecture.values()) {
+      const int64_t index = std::stoll(choice.substr(1));
+      value += 0.01 * static_cast<double>((decision + 1) * ((index + decision) % 5));
+      ++decision;
+    }
+    return complete(value);
+  };
+  BayesianOptimization search(space, /*seed=*/4, BayesianOptimizationOptions::bananas());
+  const auto run = run_search(search, objective, 40, 10.0);
+  ASSERT_TRUE(search.ensemble().fitted());
+  EXPECT_EQ(search.ensemble().size(), 30);  // fitted before the last batch of 10
+  EXPECT_EQ(search.model().size(), 0);      // the Gaussian process is not used
+
+  std::set<std::string> proposed(run.proposals.begin(), run.proposals.end());
+  Rng rng(123);
+  std::vector<double> predicted;
+  std::vector<double> actual;
+  while (actual.size() < 200) {
+    const Architecture architecture = space.sample(rng);
+    if (proposed.contains(architecture.to_string())) continue;
+    const std::vector<float> inputs = search.ensemble_inputs(architecture);
+    predicted.push_back(search.ensemble().predict(inputs.data()).mean);
+    actual.push_back(objective(architecture).objective);
+  }
+  // Measured over seeds 0-29: Kendall's tau 0.47 on average, at least 0.29 (0.40 for this
+  // seed). Chance is 0, with a standard deviation of 0.05 for 200 points.
+  EXPECT_GT(kendall_tau(predicted, actual), 0.2);
+}
+
+TEST(BayesianOptimizationEnsemble, EncodesCellsByPathsAndOtherSpacesOneHot) {
+  const SearchSpace cells = make_nasbench201_space();
+  BayesianOptimization on_cells(cells, 0, BayesianOptimizationOptions::bananas());
+  const Architecture cell =
+      cells.parse("|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|");
+  // Of the four routes from input to output only 0->3 (skip_connect) carries data; the others
+  // pass a none edge. One path of length 1 is set, of 4 + 16 + 64 features.
+  const std::vector<float> path_inputs = on_cells.ensemble_inputs(cell);
+  ASSERT_EQ(path_inputs.size(), 84u);
+  EXPECT_EQ(std::count(path_inputs.begin(), path_inputs.end(), 1.0f), 1);
+
+  const SearchSpace flat = flat_space(6, 5);
+  BayesianOptimization on_flat(flat, 0, BayesianOptimizationOptions::bananas());
+  const std::vector<float> one_hot =
+      on_flat.ensemble_inputs(flat.parse("d0=c0 d1=c1 d2=c2 d3=c3 d4=c4 d5=c0"));
+  ASSERT_EQ(one_hot.size(), 30u);
+  EXPECT_EQ(one_hot[0], 1.0f);
+  EXPECT_EQ(one_hot[5 + 1], 1.0f);
+  EXPECT_EQ(one_hot[25], 1.0f);
+  EXPECT_EQ(std::count(one_hot.begin(), one_hot.end(), 1.0f), 6);
+}
+
+TEST(BayesianOptimizationEnsemble, WorksOnTheMacroSpace) {
+  // No feature encoding: one-hot decisions, some inactive, integers as positions.
+  const SearchSpace space = make_macro_space(MacroSpaceOptions());
+  // Rewards depth and wide convolutions; any architecture of the space has a value.
+  const auto objective = [](const Architecture& architecture) {
+    double value = 0.1 * static_cast<double>(architecture.get_int("stages"));
+    for (const auto& [name, choice] : architecture.values()) {
+      if (name.ends_with(".op") && choice == "conv") value += 0.05;
+      if (name.ends_with(".width") && choice == "64") value += 0.02;
+    }
+    return complete(value);
+  };
+  BayesianOptimization search(space, /*seed=*/9, BayesianOptimizationOptions::bananas());
+  const auto run = run_search(search, objective, 40, 100.0);
+  EXPECT_EQ(run.queries, 40);
+  EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), 40);
+  for (const auto& text : run.proposals) EXPECT_NO_THROW(space.validate(space.parse(text))) << text;
+  EXPECT_TRUE(search.ensemble().fitted());
+}
+
+TEST(BayesianOptimizationEnsemble, ToldArchitecturesAreNeverProposedAndFailuresNotModelled) {
+  const SearchSpace space = flat_space(6, 5);
+  // Architectures with d2=c0 fail.
+  const auto objective = [](const Architecture& architecture) {
+    if (architecture.get("d2") == "c0") return Observation{TrialState::kFailed, kNaN};
+    return easy_objective(architecture);
+  };
+  BayesianOptimization search(space, /*seed=*/3, BayesianOptimizationOptions::bananas());
+  Rng rng(99);
+  std::set<std::string> told;
+  int64_t complete_results = 0;
+  for (int i = 0; i < 12; ++i) {
+    const Architecture architecture = space.sample(rng);
+    if (told.insert(architecture.to_string()).second &&
+        std::isfinite(objective(architecture).objective)) {
+      ++complete_results;
+    }
+    search.tell(architecture, objective(architecture));
+  }
+  for (int i = 0; i < 25; ++i) {
+    const auto proposal = search.ask();
+    ASSERT_TRUE(proposal.has_value());
+    EXPECT_TRUE(told.insert(proposal->to_string()).second) << "repeated " << proposal->to_string();
+    if (search.ensemble().fitted() && i == 0) {
+      EXPECT_EQ(search.ensemble().size(), complete_results);
+    }
+    search.tell(*proposal, objective(*proposal));
+  }
+}
+
+TEST(BayesianOptimizationEnsemble, AnExhaustedSpaceEndsCleanly) {
+  const SearchSpace space = flat_space(3, 3);
+  BayesianOptimizationOptions options = BayesianOptimizationOptions::bananas();
+  options.initial_random = 3;
+  options.ensemble.epochs = 10;
+  BayesianOptimization search(space, /*seed=*/6, options);
+  const auto run = run_search(search, easy_objective, 100, 2.0);
+  EXPECT_TRUE(run.exhausted);
+  EXPECT_EQ(run.queries, 27);
+  EXPECT_EQ(search.ask(), std::nullopt);
 }
 
 }  // namespace

@@ -251,6 +251,8 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "reinforce");
   options.name = "bo";
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "bo");
+  options.surrogate = "ensemble";
+  EXPECT_EQ(make_strategy(options, space, 0)->name(), "bo");
   options.fidelities = {1, 3, 9};
   for (const std::string name : {"sh", "hyperband", "bohb"}) {
     options.name = name;
@@ -330,9 +332,13 @@ TEST(Strategies, MakeStrategyRejectsBadReinforceAndBoOptions) {
   EXPECT_EQ(message([](StrategyOptions& o) { o.parents = -2; }),
             "strategy.parents: expected an integer >= 1, found -2");
   EXPECT_EQ(message([](StrategyOptions& o) { o.acquisition = "pi"; }),
-            "strategy.acquisition: expected ei or ucb, found 'pi'");
+            "strategy.acquisition: expected ei, ucb or its, found 'pi'");
   EXPECT_EQ(message([](StrategyOptions& o) { o.ucb_beta = -1; }),
             "strategy.ucb_beta: expected a number >= 0, found -1");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.surrogate = "forest"; }),
+            "strategy.surrogate: expected gp or ensemble, found 'forest'");
+  EXPECT_EQ(message([](StrategyOptions& o) { o.batch = -1; }),
+            "strategy.batch: expected an integer >= 1 (0: automatic), found -1");
 }
 
 TEST(Strategies, EveryStrategyBeatsRandomOnAToyObjective) {

@@ -100,13 +100,30 @@ struct StrategyOptions {
   int64_t candidates = 100;
   /// BO: how many of the best architectures are mutated to make candidates.
   int64_t parents = 10;
-  /// BO: "ei" (expected improvement) or "ucb" (upper confidence bound).
-  std::string acquisition = "ei";
+  /// BO: the surrogate, "gp" (a Gaussian process) or "ensemble" (BANANAS's ensemble of small
+  /// networks).
+  std::string surrogate = "gp";
+  /// BO: "ei" (expected improvement), "ucb" (upper confidence bound) or "its" (independent
+  /// Thompson sampling); empty for the surrogate's own (see bo_acquisition()).
+  std::string acquisition;
   /// BO with "ucb": weight of the predicted standard deviation, >= 0.
   double ucb_beta = 2.0;
   /// BO: what the surrogate models, "decisions" or "features" (the space's feature encoding,
-  /// such as the path encoding of NAS-Bench-201 cells; the decisions for a space without one).
-  std::string encoding = "decisions";
+  /// such as the path encoding of NAS-Bench-201 cells; the decisions for a space without one);
+  /// empty for the surrogate's own (see bo_encoding()).
+  std::string encoding;
+  /// BO: proposals per model fit, >= 1; 0 for the surrogate's own (see bo_batch()).
+  int64_t batch = 0;
+
+  /// The acquisition BO uses: `acquisition`, or when empty "ei" for the Gaussian process and
+  /// "its" for the ensemble (BANANAS's choice).
+  std::string bo_acquisition() const;
+  /// The encoding BO models: `encoding`, or when empty "decisions" for the Gaussian process and
+  /// "features" for the ensemble (BANANAS's path encoding).
+  std::string bo_encoding() const;
+  /// Proposals per fit: `batch`, or when 0 one for the Gaussian process and ten for the
+  /// ensemble (BANANAS's).
+  int64_t bo_batch() const;
 
   /// REINFORCE: "factorised" (one softmax per decision) or "lstm" (an LSTM controller that
   /// conditions each decision on the earlier ones, as in ENAS).

@@ -170,4 +170,37 @@ double ArchitectureEncoder::distance(const double* a, const double* b) const {
   return kinds_.empty() ? 0.0 : total / static_cast<double>(kinds_.size());
 }
 
+OneHotEncoder::OneHotEncoder(const SearchSpace& space, bool use_features)
+    : codes_(space, use_features) {
+  if (codes_.uses_features()) {
+    width_ = codes_.width();
+    return;
+  }
+  for (const auto& decision : space.decisions()) {
+    kinds_.push_back(decision.kind);
+    offsets_.push_back(width_);
+    width_ += decision.kind == DecisionKind::kCategorical
+                  ? static_cast<int64_t>(decision.choices.size())
+                  : 2;
+  }
+}
+
+std::vector<float> OneHotEncoder::encode(const Architecture& architecture) const {
+  const std::vector<double> codes = codes_.encode(architecture);
+  if (codes_.uses_features()) return {codes.begin(), codes.end()};
+
+  std::vector<float> inputs(static_cast<size_t>(width_), 0.0f);
+  for (size_t i = 0; i < kinds_.size(); ++i) {
+    if (codes[i] == ArchitectureEncoder::kInactive) continue;
+    const auto column = static_cast<size_t>(offsets_[i]);
+    if (kinds_[i] == DecisionKind::kCategorical) {
+      inputs[column + static_cast<size_t>(codes[i])] = 1.0f;
+    } else {
+      inputs[column] = 1.0f;
+      inputs[column + 1] = static_cast<float>(codes[i]);
+    }
+  }
+  return inputs;
+}
+
 }  // namespace nascent::internal

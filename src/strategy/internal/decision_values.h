@@ -80,4 +80,29 @@ class ArchitectureEncoder {
   std::vector<std::unordered_map<std::string, int64_t>> choice_index_;
 };
 
+/// Inputs of a neural surrogate: the space's feature encoding (such as the path encoding of
+/// NAS-Bench-201 cells) when it has one and `use_features` is set; otherwise a one-hot encoding
+/// of the decisions, so that any space can be modelled. In the one-hot encoding a categorical
+/// decision has one column per choice (all zero while the decision is inactive), and an integer
+/// or float decision two: 1 when it is active, and its position in its range, in [0, 1].
+class OneHotEncoder {
+ public:
+  OneHotEncoder(const SearchSpace& space, bool use_features);
+
+  /// The number of inputs of an architecture.
+  int64_t width() const { return width_; }
+
+  /// True when the inputs are the space's features.
+  bool uses_features() const { return codes_.uses_features(); }
+
+  std::vector<float> encode(const Architecture& architecture) const;
+
+ private:
+  ArchitectureEncoder codes_;
+  std::vector<DecisionKind> kinds_;
+  /// First column of each decision's block.
+  std::vector<int64_t> offsets_;
+  int64_t width_ = 0;
+};
+
 }  // namespace nascent::internal
