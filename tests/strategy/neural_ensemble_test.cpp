@@ -9,25 +9,10 @@
 
 #include "nascent/core/error.h"
 #include "nascent/core/random.h"
+#include "nascent/eval/correlation.h"
 
 namespace nascent {
 namespace {
-
-/// Kendall's rank correlation of two equally long lists (ties count as neither concordant nor
-/// discordant).
-double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {
-  double concordant = 0.0;
-  double discordant = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    for (size_t j = i + 1; j < a.size(); ++j) {
-      const double product = (a[i] - a[j]) * (b[i] - b[j]);
-      if (product > 0.0) concordant += 1.0;
-      if (product < 0.0) discordant += 1.0;
-    }
-  }
-  const double pairs = static_cast<double>(a.size() * (a.size() - 1) / 2);
-  return (concordant - discordant) / pairs;
-}
 
 /// Points of 6 one-hot decisions of 4 values (24 inputs) and an objective that rewards some
 /// values and, more weakly, one pair of decisions agreeing, in the range of an accuracy.
@@ -79,7 +64,7 @@ TEST(NeuralEnsemble, RanksUnseenPointsFarBetterThanChance) {
   ASSERT_TRUE(ensemble.fitted());
   EXPECT_EQ(ensemble.size(), 100);
 
-  const double tau = kendall_tau(predicted_means(ensemble, held_out), held_out.targets);
+  const double tau = kendall_tau_b(predicted_means(ensemble, held_out), held_out.targets);
   EXPECT_GT(tau, 0.5);
   // The objective spans 0.12; the mean absolute error on the training points is far below.
   EXPECT_LT(ensemble.training_error(), 0.01);
