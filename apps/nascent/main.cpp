@@ -69,10 +69,12 @@ std::string format_count(int64_t value) {
 
 /// "40 trials, 15 minutes", "40 trials, no time limit" or "no trial limit, 15 minutes".
 std::string describe_budget(int64_t max_trials, double time_limit_min) {
-  const std::string trials =
-      max_trials > 0 ? fmt::format("{} trials", max_trials) : std::string("no trial limit");
-  const std::string minutes =
-      time_limit_min > 0 ? fmt::format("{} minutes", time_limit_min) : std::string("no time limit");
+  const std::string trials = max_trials > 0
+                                 ? fmt::format("{} trial{}", max_trials, max_trials == 1 ? "" : "s")
+                                 : std::string("no trial limit");
+  const std::string minutes = time_limit_min > 0 ? fmt::format("{} minute{}", time_limit_min,
+                                                               time_limit_min == 1.0 ? "" : "s")
+                                                 : std::string("no time limit");
   return trials + ", " + minutes;
 }
 
@@ -186,17 +188,26 @@ int run_status_command(const std::string& output_dir, bool as_json) {
   const bool search_running = status["search_running"].get<bool>();
   std::cout << fmt::format("study {} ({})\n", output_dir,
                            search_running ? "a search is running" : "no search running");
-  // Without a search holding the study, a RUNNING trial was cut off by a crash or a kill.
+  // Without a search holding the study, a trial left RUNNING was cut off by a crash or a kill.
   std::cout << fmt::format(
-      "  trials: {} complete, {} failed, {} invalid, {} pruned, {} "
-      "interrupted, {} {}\n",
+      "  trials: {} complete, {} failed, {} invalid, {} pruned, {} interrupted, {} running{}\n",
       trials["complete"].get<int64_t>(), trials["failed"].get<int64_t>(),
       trials["invalid"].get<int64_t>(), trials["pruned"].get<int64_t>(),
       trials["interrupted"].get<int64_t>(), trials["running"].get<int64_t>(),
-      search_running || trials["running"].get<int64_t>() == 0
-          ? "running"
-          : "abandoned by a stopped search (resuming records them as interrupted and trains "
-            "them again)");
+      trials.contains("abandoned")
+          ? fmt::format(", {} abandoned", trials["abandoned"].get<int64_t>())
+          : std::string());
+  // Name the trials in progress, or cut off by a search that was killed.
+  for (const auto& trial : status["trial_list"]) {
+    const std::string state = trial["state"].get<std::string>();
+    if (state != "running" && state != "abandoned") continue;
+    std::cout << fmt::format("  {}: trial {}, params {}{}\n", state, trial["id"].get<int64_t>(),
+                             format_count(trial["params"].get<int64_t>()),
+                             state == "abandoned"
+                                 ? " (its search stopped; resuming records it as interrupted and "
+                                   "trains it again)"
+                                 : "");
+  }
   std::cout << fmt::format(
       "  budget: {}; search elapsed {:.0f}s; stop: {}\n",
       describe_budget(status["max_trials"].get<int64_t>(), status["time_limit_min"].get<double>()),

@@ -60,6 +60,23 @@ std::string store_path(const std::string& output_dir) {
   return (fs::path(output_dir) / "study.db").string();
 }
 
+/// A study directory holding a finished study's results (summary.json, model.pt) without a
+/// usable study.db, the store that produced them, is refused: a search would start a new study
+/// there and overwrite those results.
+void check_results_have_their_store(const std::string& output_dir) {
+  const fs::path db = store_path(output_dir);
+  const bool store_usable = fs::is_regular_file(db) && fs::file_size(db) > 0;
+  if (store_usable) return;
+  for (const char* result : {"summary.json", "model.pt"}) {
+    if (!fs::exists(fs::path(output_dir) / result)) continue;
+    throw Error(fmt::format(
+        "{}: expected study.db beside {} (the store of the study that wrote it), found {}; "
+        "nascent will not start a new study over another study's results: restore study.db, or "
+        "use another --out",
+        output_dir, result, fs::exists(db) ? "an empty file" : "none"));
+  }
+}
+
 /// The store of a search: `output_dir`/study.db, or the study named in the store at
 /// options.storage_url. A study created for workers is refused: a search resuming it would mark
 /// the workers' running trials interrupted.
@@ -735,6 +752,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
     throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
   }
+  if (options.storage_url.empty()) check_results_have_their_store(options.output_dir);
 
   // Data first: a missing dataset should fail before a study directory is created.
   const StudyData data = load_study_data(config);
@@ -833,18 +851,18 @@ std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config) 
 }
 
 nlohmann::json study_status(const std::string& output_dir) {
-  const std::string path = store_path(output_dir);
-  if (!fs::exists(path)) {
-    throw Error(
-        fmt::format("{}: expected a study directory holding study.db, found none", output_dir));
-  }
-  const Store store(path);
+  const Store store = Store::open_study_directory(output_dir);
   const auto trials = store.trials();
   const bool search_running = study_locked(output_dir);
   nlohmann::json status;
   status["directory"] = output_dir;
   status["search_running"] = search_running;
   status["trials"] = counts_json(store);
+  if (!search_running) {
+    // Counted as what they are: no process is running them.
+    status["trials"]["abandoned"] = status["trials"]["running"];
+    status["trials"]["running"] = 0;
+  }
   status["max_trials"] = std::stoll(store.study_value("max_trials").value_or("0"));
   status["time_limit_min"] = std::stod(store.study_value("time_limit_min").value_or("0"));
   status["search_elapsed_s"] = stored_double(store, "search_elapsed_s", 0.0);

@@ -16,11 +16,7 @@ namespace nascent {
 
 nlohmann::json study_pareto(const std::string& output_dir) {
   const std::string db = (std::filesystem::path(output_dir) / "study.db").string();
-  if (!std::filesystem::exists(db)) {
-    throw Error(
-        fmt::format("{}: expected a study directory holding study.db, found none", output_dir));
-  }
-  const Store store(db);
+  const Store store = Store::open_study_directory(output_dir);
   const auto config_text = store.study_value("config_text");
   if (!config_text) {
     throw Error(

@@ -87,8 +87,8 @@ nlohmann::json export_model(const ModelExportOptions& options) {
   // Only the final model has weights; any other trial's were not kept.
   const int64_t best_id = best["trial_id"].get<int64_t>();
   if (options.trial_id != best_id) {
-    const std::string db = (fs::path(options.study_dir) / "study.db").string();
-    const bool exists = fs::exists(db) && Store(db).trial(options.trial_id).has_value();
+    const bool exists =
+        Store::open_study_directory(options.study_dir).trial(options.trial_id).has_value();
     if (!exists) {
       throw Error(fmt::format("--trial {}: expected a trial of study {}, found none",
                               options.trial_id, options.study_dir));

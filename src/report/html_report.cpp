@@ -485,17 +485,17 @@ std::string render_html_report(const ReportInput& input) {
 }
 
 nlohmann::json write_study_report(const std::string& study_dir, const std::string& output) {
-  const std::string db = (fs::path(study_dir) / "study.db").string();
-  if (!fs::exists(db)) {
-    throw Error(
-        fmt::format("{}: expected a study directory holding study.db, found none", study_dir));
-  }
-  const Store store(db);
+  const Store store = Store::open_study_directory(study_dir);
   ReportInput input;
   input.trials = store.trials();
-  const std::string config_text = store.study_value("config_text").value_or("");
-  const std::string config_path = store.study_value("config_path").value_or("<stored config>");
-  const ExperimentConfig config = parse_experiment_config(config_text, config_path);
+  const std::string db = (fs::path(study_dir) / "study.db").string();
+  const auto config_text = store.study_value("config_text");
+  if (!config_text) {
+    throw Error(
+        fmt::format("{}: expected the experiment file stored with the study, found none", db));
+  }
+  const ExperimentConfig config =
+      parse_experiment_config(*config_text, store.study_value("config_path").value_or(db));
   input.title = "nascent study " + config.study;
   input.objectives = config.objectives;
   input.family = config.network;

@@ -1,7 +1,9 @@
 // nascent::Store: opening a study by URL, and the calls forwarded to its back end.
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string_view>
 
 #include "nascent/core/error.h"
@@ -86,6 +88,25 @@ void Store::set_study_value(const std::string& key, const std::string& value) {
 
 std::optional<std::string> Store::study_value(const std::string& key) const {
   return backend_->study_value(key);
+}
+
+Store Store::open_study_directory(const std::string& study_dir) {
+  const std::filesystem::path db = std::filesystem::path(study_dir) / "study.db";
+  if (!std::filesystem::is_regular_file(db)) {
+    throw Error(
+        fmt::format("{}: expected a study directory holding study.db, found none", study_dir));
+  }
+  if (std::filesystem::file_size(db) == 0) {
+    throw Error(
+        fmt::format("{}: expected a study's SQLite database, found an empty file", db.string()));
+  }
+  if (access(study_dir.c_str(), W_OK) != 0) {
+    throw Error(fmt::format(
+        "{}: expected a writable study directory (SQLite writes its lock files beside study.db "
+        "even to read it), found it read-only; copy the study to a writable place to read it",
+        study_dir));
+  }
+  return Store(db.string());
 }
 
 int64_t Store::begin_trial(const std::string& architecture, const std::string& architecture_hash,

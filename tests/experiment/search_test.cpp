@@ -375,7 +375,8 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   // Nothing holds the study any more: status says the running trial's process is gone.
   const nlohmann::json study = study_status(out);
   EXPECT_FALSE(study["search_running"].get<bool>());
-  EXPECT_EQ(study["trials"]["running"].get<int64_t>(), 1);
+  EXPECT_EQ(study["trials"]["running"].get<int64_t>(), 0);
+  EXPECT_EQ(study["trials"]["abandoned"].get<int64_t>(), 1);
   bool flagged = false;
   for (const auto& trial : study["trial_list"]) {
     if (trial["id"].get<int64_t>() == running->id) flagged = trial["state"] == "abandoned";
@@ -598,6 +599,38 @@ TEST_F(SearchTest, FinalRetrainingIsNotChargedToTheSearchClockOfAResumedStudy) {
   const double stored_study_seconds = std::stod(store.study_value("elapsed_s").value());
   EXPECT_NEAR(stored_search_seconds, search_seconds, 0.05);
   EXPECT_GE(stored_study_seconds, search_seconds + final_seconds);
+}
+
+TEST_F(SearchTest, ResultsWithoutTheirStoreAreNeitherOverwrittenNorReadAsAStudy) {
+  // Found by a fresh-user test: with study.db emptied or deleted, a search started a new study
+  // and overwrote model.pt and summary.json, and status wrote a schema into the empty file.
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  config.final.train.epochs = 1;
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("results_without_store");
+  run_search(config, options);
+  const std::string db = options.output_dir + "/study.db";
+  const auto model_before = std::filesystem::last_write_time(options.output_dir + "/model.pt");
+  const auto expect_error = [](const std::function<void()>& run, const std::string& expected) {
+    try {
+      run();
+      ADD_FAILURE() << "no error; expected one containing: " << expected;
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+    }
+  };
+
+  std::filesystem::resize_file(db, 0);
+  expect_error([&] { run_search(config, options); },
+               "expected study.db beside summary.json (the store of the study that wrote it), "
+               "found an empty file");
+  expect_error([&] { study_status(options.output_dir); },
+               "expected a study's SQLite database, found an empty file");
+  EXPECT_EQ(std::filesystem::file_size(db), 0u);
+
+  std::filesystem::remove(db);
+  expect_error([&] { run_search(config, options); }, "found none; nascent will not start");
+  EXPECT_EQ(std::filesystem::last_write_time(options.output_dir + "/model.pt"), model_before);
 }
 
 TEST_F(SearchTest, TheNasbench201SpaceTrainsForRealThroughTheWholePipeline) {

@@ -42,6 +42,12 @@ class Store {
   /// cannot use, or lacks the study in kExisting mode.
   static Store open(const std::string& url, const std::string& study, StudyOpenMode mode);
 
+  /// Opens DIR/study.db of an existing study directory, for the commands that read a study
+  /// (status, pareto, report, export). Throws nascent::Error naming the directory when study.db
+  /// is missing or empty (nothing is created), or when the directory is not writable (SQLite
+  /// writes its lock files beside the database even to read it).
+  static Store open_study_directory(const std::string& study_dir);
+
   /// Takes over an opened back end (tests and open()).
   explicit Store(std::unique_ptr<StoreBackend> backend);
   ~Store();
