@@ -524,7 +524,8 @@ std::string budget_stop_reason(const ExperimentConfig& config, const SearchState
 /// Trains one valid architecture as a new trial and stores everything about it.
 TrialRecord run_trial(const ExperimentConfig& config, const Architecture& architecture,
                       int64_t epochs, const ArchitectureCheck& check, Evaluator& evaluator,
-                      Store& store, const SearchEvents& events, const SearchState& state) {
+                      Store& store, const SearchEvents& events, const SearchState& state,
+                      const StudyClock& clock) {
   TrialRecord record;
   if (epochs != config.train.epochs) record.result_json = nlohmann::json{{"epochs", epochs}}.dump();
   record.architecture = config.space.format(architecture);
@@ -539,7 +540,11 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   context.trial_id = record.id;
   context.seed = derive_seed(config.seed, architecture.hash());
   context.epochs = epochs;
-  context.on_epoch = [&](const EpochMetrics& metrics) { store.add_epoch(record.id, metrics); };
+  context.on_epoch = [&](const EpochMetrics& metrics) {
+    store.add_epoch(record.id, metrics);
+    // The time spent so far counts even if the process is killed before the trial ends.
+    clock.save(store);
+  };
   context.on_step = events.on_step;
   // Pruning sees the trials stored before this one, so a resumed study decides the same.
   std::string pruning_reason;
@@ -646,7 +651,7 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
     proposals_without_new = 0;
 
     const TrialRecord record =
-        run_trial(config, architecture, epochs, check, evaluator, store, events, state);
+        run_trial(config, architecture, epochs, check, evaluator, store, events, state, clock);
     clock.save(store);
     if (record.state == TrialState::kInterrupted) {
       throw Error(

@@ -351,11 +351,22 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   const bool ready = wait_for_study(out, [](const auto& counts) {
     return counts.at(TrialState::kComplete) >= 1 && counts.at(TrialState::kRunning) == 1;
   });
+  // And until the running trial has stored an epoch, so that its time is on the clock.
+  const bool epoch_stored = ready && wait_for_study(out, [&out](const auto& counts) {
+                              if (counts.at(TrialState::kRunning) != 1) return false;
+                              const Store store(out + "/study.db");
+                              for (const auto& trial : store.trials()) {
+                                if (trial.state == TrialState::kRunning)
+                                  return !store.epochs(trial.id).empty();
+                              }
+                              return false;
+                            });
   const bool running_before_kill = study_status(out)["search_running"].get<bool>();
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
   ASSERT_TRUE(ready) << "the search never had a complete and a running trial";
+  ASSERT_TRUE(epoch_stored) << "the running trial never stored an epoch";
   EXPECT_TRUE(running_before_kill);
 
   std::vector<TrialRecord> before;
@@ -371,6 +382,17 @@ TEST_F(SearchTest, ResumesAfterKillMinus9WithoutLosingOrReusingTrials) {
   // Its size was stored when it started, so the cut-off trial shows it.
   EXPECT_GT(running->params, 0);
   EXPECT_GT(running->flops, 0);
+
+  // The search clock includes the cut-off trial's stored epochs (found by a fresh-user test: the
+  // clock was saved only when a trial ended, so a killed trial's time was never charged).
+  {
+    const Store store(out + "/study.db");
+    double trained_seconds = 0.0;
+    for (const auto& trial : before) {
+      for (const auto& epoch : store.epochs(trial.id)) trained_seconds += epoch.seconds;
+    }
+    EXPECT_GE(std::stod(store.study_value("search_elapsed_s").value()), trained_seconds);
+  }
 
   // Nothing holds the study any more: status says the running trial's process is gone.
   const nlohmann::json study = study_status(out);
