@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include "nascent/core/allocator.h"
 #include "nascent/core/error.h"
@@ -283,11 +284,35 @@ void write_file(const std::string& path, const std::string& text, const std::str
     throw nascent::Error(fmt::format("{}: expected a writable file, found '{}'", what, path));
 }
 
+/// Refuses an output file that cannot be written (`option` names the flag) before a long run
+/// rather than after it. An empty path is no output. Leaves no file behind.
+void check_writable_output(const std::string& path, const char* option) {
+  if (path.empty()) return;
+  const bool existed = std::filesystem::exists(path);
+  if (!std::ofstream(path, std::ios::app)) {
+    throw nascent::Error(
+        fmt::format("{}: expected a writable file, found '{}' cannot be opened", option, path));
+  }
+  if (!existed) std::filesystem::remove(path);
+}
+
 int run_bench_nasbench201_command(const std::string& table_path,
                                   nascent::TabularBenchmarkOptions options,
                                   const std::string& json_path, const std::string& curve_csv_path) {
   options.validate();
+  check_writable_output(json_path, "--json");
+  check_writable_output(curve_csv_path, "--curve-csv");
   const nascent::Nasbench201Table table = nascent::Nasbench201Table::load(table_path);
+  double cheapest_s = std::numeric_limits<double>::infinity();
+  for (const auto& record : table.records()) {
+    cheapest_s = std::min(cheapest_s, record.train_cost_12_s);
+  }
+  if (options.budget_s < cheapest_s) {
+    throw nascent::Error(fmt::format(
+        "--budget-s: expected at least the cheapest architecture's train_cost_12_s in {} ({} s), "
+        "found {} s: no run could query anything",
+        table_path, cheapest_s, options.budget_s));
+  }
   spdlog::info("{}: {} architectures; {} runs per strategy, budget {} s, seed {}", table_path,
                table.size(), options.runs, options.budget_s, options.seed);
 
@@ -399,15 +424,8 @@ int run_proxies_command(const std::string& config_path, const nascent::ProxyStud
   if (train_size) config.data.search_train_size = *train_size;
   if (validation_size) config.data.validation_size = *validation_size;
   options.validate();
-  if (!json_path.empty()) {
-    // Refuse an unwritable --json now rather than after every architecture has trained.
-    const bool existed = std::filesystem::exists(json_path);
-    if (!std::ofstream(json_path, std::ios::app)) {
-      throw nascent::Error(
-          fmt::format("--json: expected a writable file, found '{}' cannot be opened", json_path));
-    }
-    if (!existed) std::filesystem::remove(json_path);
-  }
+  // Now rather than after every architecture has trained.
+  check_writable_output(json_path, "--json");
   nascent::set_torch_threads(config.threads);
   spdlog::info("proxies of '{}': {} architectures, each trained {} epoch(s); proxy batch {}",
                config.study, options.samples, options.train_epochs, options.batch_size);

@@ -237,5 +237,25 @@ TEST_F(MultiObjectiveTest, LatencyIsMeasuredOnlyWhenSomethingUsesIt) {
   EXPECT_TRUE(summary["pareto"]["front"][0]["latency_ms"].is_null());
 }
 
+// Found by a fresh-user test: both used to be noticed only after the whole benchmark had run.
+TEST(BenchCommandTest, RefusesAnUnwritableOutputAndAUselessBudgetBeforeRunning) {
+  const std::string table = NASCENT_SOURCE_DIR "/../shared/data/nasbench201/cifar10.csv";
+  const std::string common =
+      "bench nasbench201 --table " + table + " --strategies random --runs 2 --seed 0";
+
+  const auto [json_status, json_output] =
+      run_command(common + " --budget-s 1200 --json /nonexistent_directory/results.json");
+  EXPECT_EQ(json_status, 1);
+  EXPECT_NE(json_output.find("--json: expected a writable file"), std::string::npos) << json_output;
+  EXPECT_EQ(json_output.find("test_acc_200 mean"), std::string::npos) << "it ran first";
+
+  const auto [budget_status, budget_output] = run_command(common + " --budget-s 10");
+  EXPECT_EQ(budget_status, 1);
+  EXPECT_NE(budget_output.find("--budget-s: expected at least the cheapest architecture's "
+                               "train_cost_12_s"),
+            std::string::npos)
+      << budget_output;
+}
+
 }  // namespace
 }  // namespace nascent
