@@ -149,8 +149,8 @@ Nasbench201Table Nasbench201Table::load(const std::string& path,
   for (const auto& column : required_columns()) {
     if (!column_of.count(column)) {
       const auto hint = closest_match(column, unknown_columns);
-      throw DataError(fmt::format("{}:{}: expected a column '{}', found only {}{}", path, line,
-                                  column, join_choices(header),
+      throw DataError(fmt::format("{}:{}: expected a column '{}', found the columns {}{}", path,
+                                  line, column, fmt::join(header, ", "),
                                   hint ? fmt::format(" (is '{}' misspelt?)", *hint) : ""));
     }
   }

@@ -13,7 +13,10 @@ void TrainOptions::validate() const {
                        const std::string& found) {
     throw Error(fmt::format("train.{}: expected {}, found {}", field, expected, found));
   };
-  if (epochs < 1) fail("epochs", "an integer >= 1", std::to_string(epochs));
+  // The bound catches a typo (an extra digit or three): a time limit never stops a running trial.
+  if (epochs < 1 || epochs > kMaxEpochs) {
+    fail("epochs", fmt::format("an integer from 1 to {}", kMaxEpochs), std::to_string(epochs));
+  }
   if (batch_size < 1) fail("batch_size", "an integer >= 1", std::to_string(batch_size));
   if (optimizer != "sgd" && optimizer != "adamw") fail("optimizer", "sgd or adamw", optimizer);
   if (!(learning_rate > 0) || !std::isfinite(learning_rate)) {

@@ -174,8 +174,8 @@ TEST_F(Nasbench201TableFile, HeaderErrorsNameTheColumn) {
                   "params_m,flops_m,latency_s";
             }),
             path_ +
-                ":1: expected a column 'val_acc_12', found only arch_index, arch_str, "
-                "val_acc12, train_cost_12_s, val_acc_200, test_acc_200, params_m, flops_m or "
+                ":1: expected a column 'val_acc_12', found the columns arch_index, arch_str, "
+                "val_acc12, train_cost_12_s, val_acc_200, test_acc_200, params_m, flops_m, "
                 "latency_s (is 'val_acc12' misspelt?)");
   EXPECT_EQ(load_error([](auto& lines) { lines[0] += ",params_m"; }),
             path_ + ":1: expected each column once, found 'params_m' twice");

@@ -183,7 +183,8 @@ TEST(ExperimentConfig, OutOfRangeTrainValueNamesItsLine) {
       "  epochs: 0\n");      // 7
   EXPECT_EQ(error.line(), 7);
   EXPECT_EQ(error.key_path(), "final.epochs");
-  EXPECT_STREQ(error.what(), "experiment.yaml:7: final.epochs: expected an integer >= 1, found 0");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:7: final.epochs: expected an integer from 1 to 100000, found 0");
 }
 
 TEST(ExperimentConfig, ReversedRangeNamesExpectedAndFound) {

@@ -10,6 +10,8 @@ namespace nascent {
 /// Options of Trainer. Validated by TrainOptions::validate() before any training starts.
 struct TrainOptions {
   int64_t epochs = 2;
+  /// The most epochs validate() accepts.
+  static constexpr int64_t kMaxEpochs = 100000;
   int64_t batch_size = 128;
   /// "sgd" or "adamw".
   std::string optimizer = "sgd";
