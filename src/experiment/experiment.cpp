@@ -299,12 +299,17 @@ nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
+/// The file a search locks, and status probes, to tell whether a search works on a study.
+std::string lock_path(const std::string& output_dir) {
+  return (fs::path(output_dir) / "study.lock").string();
+}
+
 /// An exclusive lock on a study directory for the life of one search process. The kernel
 /// releases it when the process dies, however it dies, so a stale lock never blocks a resume.
 class StudyLock {
  public:
   explicit StudyLock(const std::string& output_dir) {
-    const std::string path = (fs::path(output_dir) / "study.lock").string();
+    const std::string path = lock_path(output_dir);
     descriptor_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (descriptor_ < 0) {
       throw Error(
@@ -338,7 +343,7 @@ class StudyLock {
 /// fails while a search holds its exclusive one (and for those microseconds would make a
 /// search starting at that instant report the study busy).
 bool study_locked(const std::string& output_dir) {
-  const std::string path = (fs::path(output_dir) / "study.lock").string();
+  const std::string path = lock_path(output_dir);
   const int descriptor = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (descriptor < 0) return false;  // no search has run here since locks were introduced
   const bool locked = flock(descriptor, LOCK_SH | LOCK_NB) != 0;

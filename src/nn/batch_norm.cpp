@@ -19,10 +19,10 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 /// Where the kernel is faster than LibTorch's channels-last one (bench/batch_norm_kernel.cpp,
-/// docs/benchmarks.md). LibTorch 1.13 vectorises over channels in 8s and falls back to a much
-/// slower path for the rest: at 4 and 12 channels it is 9 to 40 times slower than the kernel in
-/// training and 4 to 15 times in evaluation. At 8 channels its training step is still 3 times
-/// slower; at 16 and more (multiples of 8) it is as fast or faster.
+/// docs/benchmarks.md). LibTorch 1.13 is fast in channels-last only for channel counts that are
+/// multiples of 8: at 4 and 12 channels it was 11 to 35 times slower than the kernel in training
+/// and 4 to 13 times in evaluation. At 8 channels its training step was still 4 times slower; at
+/// 16 and more (multiples of 8) it was as fast or faster.
 bool kernel_is_faster(int64_t channels, bool training) {
   if (channels % 8 != 0) return true;
   return training && channels < 16;

@@ -4,11 +4,10 @@
 ///
 /// LibTorch 1.13's batch norm is slow on channels-last (NHWC) tensors whose channel count is
 /// small or not a multiple of 8: on [128, C, 28, 28] with 2 threads, one training step (forward
-/// and backward) takes 3.2 ms for C = 8 and 18 ms for C = 12, against 1.3 and 2.0 ms for the
-/// same tensors in NCHW (docs/benchmarks.md). nascent trains in channels-last, and the
-/// NAS-Bench-201 network of the examples has 8 channels in its first stage, where batch norm took
-/// a fifth of a training step. FastBatchNorm2d is torch::nn::BatchNorm2d with its own kernel for
-/// those tensors.
+/// and backward) takes 3.7 ms for C = 8 and 17.8 ms for C = 12, against 0.9 and 1.6 ms for
+/// nascent's kernel (bench/batch_norm_kernel.cpp; docs/benchmarks.md). nascent trains in
+/// channels-last, and the NAS-Bench-201 network of the examples has 8 channels in its first
+/// stage. FastBatchNorm2d is torch::nn::BatchNorm2d with its own kernel for those tensors.
 
 #include <torch/torch.h>
 
