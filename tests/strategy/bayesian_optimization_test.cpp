@@ -26,23 +26,29 @@ using testing_support::kNaN;
 using testing_support::matching_fraction;
 using testing_support::run_search;
 
+/// Runs bo with `options` on the easy landscape for seeds 0 .. seeds-1 and expects each run to
+/// reach the optimum within `max_queries`, never proposing an architecture twice.
+void expect_finds_easy_optimum(const BayesianOptimizationOptions& options, uint64_t seeds,
+                               int64_t max_queries) {
+  const SearchSpace space = flat_space(6, 5);
+  for (uint64_t seed = 0; seed < seeds; ++seed) {
+    BayesianOptimization search(space, seed, options);
+    EXPECT_EQ(search.name(), "bo");
+    const auto run = run_search(search, easy_objective, max_queries, 1.0);
+    EXPECT_TRUE(run.queries_to_target.has_value())
+        << "seed " << seed << ": best " << run.best << " after " << run.queries << " queries";
+    EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), run.queries);
+  }
+}
+
 TEST(BayesianOptimization, FindsTheOptimumOfAnEasyLandscape) {
   // Measured with the default options over seeds 0-199: 17.6 distinct queries on average (10 of
   // them the random start), at most 25; random search needs about 7,800.
-  const SearchSpace space = flat_space(6, 5);
   for (const auto acquisition : {BayesianOptimizationOptions::Acquisition::kExpectedImprovement,
                                  BayesianOptimizationOptions::Acquisition::kUpperConfidenceBound}) {
-    for (uint64_t seed = 0; seed < 10; ++seed) {
-      BayesianOptimizationOptions options;
-      options.acquisition = acquisition;
-      BayesianOptimization search(space, seed, options);
-      EXPECT_EQ(search.name(), "bo");
-      const auto run = run_search(search, easy_objective, 40, 1.0);
-      EXPECT_TRUE(run.queries_to_target.has_value())
-          << "seed " << seed << ": best " << run.best << " after " << run.queries << " queries";
-      // Never the same architecture twice.
-      EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), run.queries);
-    }
+    BayesianOptimizationOptions options;
+    options.acquisition = acquisition;
+    expect_finds_easy_optimum(options, 10, 40);
   }
 }
 
@@ -177,14 +183,7 @@ TEST(BayesianOptimizationEnsemble, FindsTheOptimumOfAnEasyLandscape) {
   // Measured over seeds 0-99: 38.3 distinct queries on average (10 of them the random start),
   // at most 61; random search needs about 7,800. The GP needs fewer (17.6): it refits after
   // every result, the ensemble after every 10.
-  const SearchSpace space = flat_space(6, 5);
-  for (uint64_t seed = 0; seed < 5; ++seed) {
-    BayesianOptimization search(space, seed, BayesianOptimizationOptions::bananas());
-    const auto run = run_search(search, easy_objective, 70, 1.0);
-    EXPECT_TRUE(run.queries_to_target.has_value())
-        << "seed " << seed << ": best " << run.best << " after " << run.queries << " queries";
-    EXPECT_EQ(static_cast<int64_t>(run.proposals.size()), run.queries);
-  }
+  expect_finds_easy_optimum(BayesianOptimizationOptions::bananas(), 5, 70);
 }
 
 TEST(BayesianOptimizationEnsemble, SameSeedGivesTheSameSequence) {
