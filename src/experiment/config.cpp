@@ -444,7 +444,8 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
                        "controller",
                        "hidden_size",
                        "controller_learning_rate",
-                       "encoding"});
+                       "encoding",
+                       "kernel"});
     if (node["name"]) strategy.name = reader.text(node["name"], "strategy.name");
     if (node["population"]) {
       strategy.population_size = reader.integer(node["population"], "strategy.population");
@@ -501,6 +502,7 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
       strategy.hidden_size = reader.integer(node["hidden_size"], "strategy.hidden_size");
     }
     if (node["encoding"]) strategy.encoding = reader.text(node["encoding"], "strategy.encoding");
+    if (node["kernel"]) strategy.kernel = reader.text(node["kernel"], "strategy.kernel");
     if (node["controller_learning_rate"]) {
       strategy.controller_learning_rate =
           reader.number(node["controller_learning_rate"], "strategy.controller_learning_rate");
@@ -880,6 +882,9 @@ std::string search_fingerprint(const ExperimentConfig& config) {
                         strategy.initial_random, strategy.candidates, strategy.parents,
                         strategy.bo_acquisition(), format_double(strategy.ucb_beta));
     if (strategy.bo_encoding() != "decisions") text += " encoding=" + strategy.bo_encoding();
+    if (strategy.surrogate == "gp" && strategy.bo_kernel() != "ard") {
+      text += " kernel=" + strategy.bo_kernel();
+    }
     // Listed only when not the Gaussian process's defaults, so that existing studies resume.
     if (strategy.surrogate != "gp") text += " surrogate=" + strategy.surrogate;
     if (strategy.bo_batch() != 1) text += fmt::format(" batch={}", strategy.bo_batch());

@@ -54,7 +54,7 @@ BayesianOptimization::BayesianOptimization(const SearchSpace& space, uint64_t se
       encoder_(std::make_unique<internal::ArchitectureEncoder>(space, options.use_features)),
       ensemble_encoder_(std::make_unique<internal::OneHotEncoder>(space, options.use_features)),
       seen_(std::make_unique<internal::SeenArchitectures>(space, options.enumeration_limit)),
-      model_(kLengthScales, kNoiseRatios),
+      model_(kLengthScales, kNoiseRatios, encoder_->component_count(), options.relevance),
       ensemble_(options.ensemble) {}
 
 std::vector<float> BayesianOptimization::ensemble_inputs(const Architecture& architecture) const {
@@ -136,9 +136,11 @@ void BayesianOptimization::tell(const Architecture& architecture, const Observat
     // Codes and distances now, so that ask() pays only for what changed.
     const std::vector<double> codes = encoder_->encode(architecture);
     const auto width = static_cast<size_t>(encoder_->width());
-    std::vector<double> distances(observations_.size());
+    const auto components = static_cast<size_t>(encoder_->component_count());
+    std::vector<double> distances(observations_.size() * components);
     for (size_t i = 0; i < observations_.size(); ++i) {
-      distances[i] = encoder_->distance(codes.data(), codes_.data() + i * width);
+      encoder_->components(codes.data(), codes_.data() + i * width,
+                           distances.data() + i * components);
     }
     model_.add(distances, observation.objective);
     codes_.insert(codes_.end(), codes.begin(), codes.end());
@@ -241,11 +243,13 @@ std::vector<GaussianProcess::Prediction> BayesianOptimization::predictions(
   }
 
   const auto width = static_cast<size_t>(encoder_->width());
-  std::vector<double> distances(observations_.size());
+  const auto components = static_cast<size_t>(encoder_->component_count());
+  std::vector<double> distances(observations_.size() * components);
   for (const auto& candidate : candidates) {
     const std::vector<double> codes = encoder_->encode(candidate);
     for (size_t i = 0; i < observations_.size(); ++i) {
-      distances[i] = encoder_->distance(codes.data(), codes_.data() + i * width);
+      encoder_->components(codes.data(), codes_.data() + i * width,
+                           distances.data() + i * components);
     }
     result.push_back(model_.predict(distances.data()));
   }

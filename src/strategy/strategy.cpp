@@ -45,6 +45,11 @@ std::string StrategyOptions::bo_encoding() const {
   return surrogate == "ensemble" ? "features" : "decisions";
 }
 
+std::string StrategyOptions::bo_kernel() const {
+  if (!kernel.empty()) return kernel;
+  return bo_encoding() == "features" ? "isotropic" : "ard";
+}
+
 int64_t StrategyOptions::bo_batch() const {
   if (batch > 0) return batch;
   return surrogate == "ensemble" ? 10 : 1;
@@ -110,6 +115,14 @@ void StrategyOptions::validate() const {
   if (!encoding.empty() && encoding != "decisions" && encoding != "features") {
     throw Error(
         fmt::format("strategy.encoding: expected decisions or features, found '{}'", encoding));
+  }
+  if (!kernel.empty() && kernel != "ard" && kernel != "isotropic") {
+    throw Error(fmt::format("strategy.kernel: expected ard or isotropic, found '{}'", kernel));
+  }
+  if (kernel == "ard" && bo_encoding() == "features") {
+    throw Error(
+        "strategy.kernel: expected isotropic with encoding features (ard weighs decisions), "
+        "found ard");
   }
   if (controller != "factorised" && controller != "lstm") {
     throw Error(
@@ -243,6 +256,7 @@ std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const Se
                                : BayesianOptimizationOptions::Acquisition::kExpectedImprovement;
     bo.ucb_beta = options.ucb_beta;
     bo.use_features = options.bo_encoding() == "features";
+    bo.relevance = options.bo_kernel() == "ard";
     bo.batch = options.bo_batch();
     bo.enumeration_limit = options.enumeration_limit;
     return std::make_unique<BayesianOptimization>(space, seed, bo);

@@ -329,13 +329,17 @@ TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {
   // studies made before the ensemble existed resume; the ensemble is a different search.
   const ExperimentConfig explicit_gp = parse_experiment_config(
       std::string(kMinimal) +
-          "strategy: {name: bo, surrogate: gp, acquisition: ei, encoding: decisions, batch: 1}\n",
+          "strategy: {name: bo, surrogate: gp, acquisition: ei, encoding: decisions, batch: 1, "
+          "kernel: ard}\n",
       "experiment.yaml");
   EXPECT_EQ(search_fingerprint(explicit_gp), search_fingerprint(default_beta));
   const ExperimentConfig ensemble = parse_experiment_config(
       std::string(kMinimal) + "strategy: {name: bo, surrogate: ensemble}\n", "experiment.yaml");
   EXPECT_NE(search_fingerprint(ensemble), search_fingerprint(default_beta));
   EXPECT_NE(search_fingerprint(ensemble).find("acquisition=its"), std::string::npos);
+  const ExperimentConfig isotropic = parse_experiment_config(
+      std::string(kMinimal) + "strategy: {name: bo, kernel: isotropic}\n", "experiment.yaml");
+  EXPECT_NE(search_fingerprint(isotropic), search_fingerprint(default_beta));
 }
 
 TEST(ExperimentConfig, MultiFidelityStrategiesGetAnEpochLadderEndingAtTrainEpochs) {
@@ -393,6 +397,24 @@ TEST(ExperimentConfig, StrategySpecsReadTheKeysOfTheStrategySection) {
   EXPECT_EQ(custom.bo_acquisition(), "ucb");
   EXPECT_EQ(custom.bo_encoding(), "decisions");
   EXPECT_EQ(custom.bo_batch(), 1);
+
+  // A length scale per decision unless asked otherwise; path features share one.
+  EXPECT_EQ(gp.bo_kernel(), "ard");
+  EXPECT_EQ(parse_strategy_spec("bo:kernel=isotropic").bo_kernel(), "isotropic");
+  EXPECT_EQ(parse_strategy_spec("bo:encoding=features").bo_kernel(), "isotropic");
+  EXPECT_EQ(bananas.bo_kernel(), "isotropic");
+  try {
+    parse_strategy_spec("bo:kernel=ard:encoding=features");
+    FAIL() << "expected an error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.key_path(), "strategy.kernel");
+    EXPECT_NE(std::string(error.what())
+                  .find("expected isotropic with encoding features (ard weighs decisions), "
+                        "found ard"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(parse_strategy_spec("bo:kernel=matern"), ConfigError);
   EXPECT_THROW(parse_strategy_spec("bo:surrogate=forest"), ConfigError);
   EXPECT_THROW(parse_strategy_spec("bo:batch=-1"), ConfigError);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -100,6 +102,75 @@ TEST(GaussianProcess, MarginalLikelihoodPicksTheLengthScaleThatFitsTheData) {
   EXPECT_EQ(jumps.length_scale(), 0.01);
 }
 
+/// Three categorical decisions of four choices; the target depends on the first only.
+struct OneDecisionMatters {
+  static constexpr int kDecisions = 3;
+  static double target(const std::array<int, kDecisions>& point) {
+    constexpr double kValues[4] = {0.0, 1.0, 0.3, 0.7};
+    return kValues[point[0]];
+  }
+  /// One component per decision: 1 where the choices differ (a Hamming distance).
+  static std::vector<double> components(const std::array<int, kDecisions>& a,
+                                        const std::array<int, kDecisions>& b) {
+    std::vector<double> result;
+    for (int g = 0; g < kDecisions; ++g) result.push_back(a[g] == b[g] ? 0.0 : 1.0);
+    return result;
+  }
+};
+
+TEST(GaussianProcess, RelevanceFindsTheDecisionThatMatters) {
+  // 16 points covering every choice of each decision, in a fixed scrambled order.
+  std::vector<std::array<int, 3>> points;
+  for (int i = 0; i < 16; ++i) points.push_back({i % 4, (i * 3 + i / 4) % 4, (i * 5 + 2) / 3 % 4});
+  const auto fitted = [&](bool relevance) {
+    GaussianProcess model({0.03, 0.06, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0}, {1e-4, 1e-2, 0.1, 0.5},
+                          OneDecisionMatters::kDecisions, relevance);
+    for (size_t i = 0; i < points.size(); ++i) {
+      std::vector<double> distances;
+      for (size_t j = 0; j < i; ++j) {
+        const auto pair = OneDecisionMatters::components(points[i], points[j]);
+        distances.insert(distances.end(), pair.begin(), pair.end());
+      }
+      model.add(distances, OneDecisionMatters::target(points[i]));
+    }
+    model.fit();
+    return model;
+  };
+  const GaussianProcess relevance = fitted(true);
+  const GaussianProcess isotropic = fitted(false);
+
+  // The irrelevant decisions get far smaller weights, and the data are far more likely.
+  const std::vector<double>& weights = relevance.weights();
+  ASSERT_EQ(weights.size(), 3u);
+  EXPECT_GT(weights[0], 10.0 * weights[1]);
+  EXPECT_GT(weights[0], 10.0 * weights[2]);
+  EXPECT_EQ(isotropic.weights()[0], isotropic.weights()[1]);
+  EXPECT_GT(relevance.log_marginal_likelihood(), isotropic.log_marginal_likelihood() + 5.0);
+
+  // So an unseen combination is predicted from the points that share its first choice.
+  double relevance_error = 0.0;
+  double isotropic_error = 0.0;
+  int unseen = 0;
+  for (int a = 0; a < 4; ++a) {
+    for (int b = 0; b < 4; ++b) {
+      const std::array<int, 3> point = {a, b, (a + 2 * b + 1) % 4};
+      if (std::find(points.begin(), points.end(), point) != points.end()) continue;
+      std::vector<double> distances;
+      for (const auto& known : points) {
+        const auto pair = OneDecisionMatters::components(point, known);
+        distances.insert(distances.end(), pair.begin(), pair.end());
+      }
+      const double truth = OneDecisionMatters::target(point);
+      relevance_error += std::abs(relevance.predict(distances.data()).mean - truth);
+      isotropic_error += std::abs(isotropic.predict(distances.data()).mean - truth);
+      ++unseen;
+    }
+  }
+  ASSERT_GT(unseen, 8);
+  EXPECT_LT(relevance_error / unseen, 0.02);
+  EXPECT_GT(isotropic_error / unseen, 3.0 * relevance_error / unseen);
+}
+
 TEST(GaussianProcess, RepeatedPointsGetEnoughNoiseToFactorise) {
   // A noise ratio far below rounding error: two identical points make the matrix singular.
   GaussianProcess model({1.0}, {1e-14});
@@ -120,12 +191,19 @@ TEST(GaussianProcess, RejectsMisshapenInput) {
     ADD_FAILURE() << "expected nascent::Error";
   } catch (const Error& error) {
     EXPECT_STREQ(error.what(),
-                 "GaussianProcess::add: expected 1 distances (one per point), found 2");
+                 "GaussianProcess::add: expected 1 distance components (1 per point), found 2");
   }
   EXPECT_THROW(model.add({0.1}, std::nan("")), Error);
   EXPECT_THROW(model.predict(std::vector<double>{0.1}.data()), Error);
   EXPECT_THROW(GaussianProcess({}, {1e-2}), Error);
   EXPECT_THROW(GaussianProcess({1.0}, {0.0}), Error);
+  EXPECT_THROW(GaussianProcess({1.0}, {1e-2}, 0), Error);
+
+  // With components, every earlier point needs dimensions() of them.
+  GaussianProcess relevance({1.0}, {1e-2}, 3, true);
+  relevance.add({}, 0.5);
+  EXPECT_THROW(relevance.add({0.1}, 0.5), Error);
+  EXPECT_NO_THROW(relevance.add({0.1, 0.0, 1.0}, 0.5));
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ struct BayesianOptimizationOptions {
   /// Model the space's feature encoding (the path encoding of cell spaces) when it has one,
   /// instead of the decisions.
   bool use_features = false;
+  /// Gaussian process on decisions: a length scale per decision, fitted by marginal likelihood
+  /// (automatic relevance determination), instead of one for all.
+  bool relevance = true;
   /// Proposals per model fit: the `batch` candidates with the highest acquisition are proposed
   /// in turn before the model sees their results.
   int64_t batch = 1;
@@ -69,8 +72,10 @@ struct BayesianOptimizationOptions {
 ///    - Gaussian process: an exponential kernel on the distance between architectures
 ///      (ArchitectureEncoder: Hamming distance of one-hot encodings for categorical decisions,
 ///      position in the range for numeric ones; or, for a space with a feature encoding such as
-///      the path encoding of NAS-Bench-201 cells, the Hamming distance of those features),
-///      hyperparameters by marginal likelihood over a grid.
+///      the path encoding of NAS-Bench-201 cells, the Hamming distance of those features).
+///      On decisions, each decision has its own weight in the distance (`relevance`, automatic
+///      relevance determination as in Snoek, Larochelle and Adams), fitted by marginal
+///      likelihood; otherwise one length scale, from a grid.
 ///    - Ensemble: NeuralEnsemble on the path encoding (or one-hot decisions), fresh networks
 ///      seeded from the strategy's generator at every fit.
 /// 3. Build a pool of `candidates` unseen architectures.

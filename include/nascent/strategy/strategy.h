@@ -114,6 +114,10 @@ struct StrategyOptions {
   std::string encoding;
   /// BO: proposals per model fit, >= 1; 0 for the surrogate's own (see bo_batch()).
   int64_t batch = 0;
+  /// BO with the Gaussian process: "ard" (a length scale per decision, fitted by marginal
+  /// likelihood) or "isotropic" (one length scale); empty for the encoding's own (see
+  /// bo_kernel()).
+  std::string kernel;
 
   /// The acquisition BO uses: `acquisition`, or when empty "ei" for the Gaussian process and
   /// "its" for the ensemble (BANANAS's choice).
@@ -124,6 +128,9 @@ struct StrategyOptions {
   /// Proposals per fit: `batch`, or when 0 one for the Gaussian process and ten for the
   /// ensemble (BANANAS's).
   int64_t bo_batch() const;
+  /// The Gaussian process's kernel: `kernel`, or when empty "ard" on decisions and "isotropic"
+  /// on features (hundreds of path features would each need a length scale).
+  std::string bo_kernel() const;
 
   /// REINFORCE: "factorised" (one softmax per decision) or "lstm" (an LSTM controller that
   /// conditions each decision on the earlier ones, as in ENAS).

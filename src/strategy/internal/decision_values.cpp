@@ -149,6 +149,24 @@ std::vector<double> ArchitectureEncoder::encode(const Architecture& architecture
   return codes;
 }
 
+void ArchitectureEncoder::components(const double* a, const double* b, double* out) const {
+  if (features_) {
+    out[0] = distance(a, b);
+    return;
+  }
+  for (size_t i = 0; i < kinds_.size(); ++i) {
+    if (a[i] == b[i]) {
+      out[i] = 0.0;
+    } else if (a[i] == kInactive || b[i] == kInactive) {
+      out[i] = 0.5;
+    } else if (kinds_[i] == DecisionKind::kCategorical) {
+      out[i] = 1.0;
+    } else {
+      out[i] = std::abs(a[i] - b[i]);
+    }
+  }
+}
+
 double ArchitectureEncoder::distance(const double* a, const double* b) const {
   if (features_) {
     const int64_t size = width();
