@@ -232,8 +232,7 @@ double GaussianProcess::log_prior(const std::vector<double>& weights) const {
   return total;
 }
 
-bool GaussianProcess::set_hyperparameters(const std::vector<double>& weights,
-                                          double noise_ratio) {
+bool GaussianProcess::set_hyperparameters(const std::vector<double>& weights, double noise_ratio) {
   std::vector<double> factor;
   if (!factorise(kernel_matrix(weights), noise_ratio, factor)) return false;
   factor_ = std::move(factor);
@@ -350,8 +349,9 @@ std::vector<double> GaussianProcess::likelihood_gradient(const std::vector<doubl
     for (int64_t column = 0; column < row; ++column) {
       // Both triangles: twice the lower one.
       const double pair_weight =
-          2.0 * (alpha_row * alpha_[static_cast<size_t>(column)] / (2.0 * signal_variance_) -
-                 0.5 * inverse_at(row, column)) *
+          2.0 *
+          (alpha_row * alpha_[static_cast<size_t>(column)] / (2.0 * signal_variance_) -
+           0.5 * inverse_at(row, column)) *
           kernel_row[column];
       const double* pair = components + static_cast<size_t>(column) * width;
       for (size_t g = 0; g < width; ++g) gradient[g] -= pair_weight * weights[g] * pair[g];
