@@ -73,9 +73,7 @@ class ArchitectureEncoder {
   double distance(const double* a, const double* b) const;
 
   /// How many components components() writes: one per decision, or one for features.
-  int64_t component_count() const {
-    return features_ ? 1 : static_cast<int64_t>(kinds_.size());
-  }
+  int64_t component_count() const { return features_ ? 1 : static_cast<int64_t>(kinds_.size()); }
 
   /// The terms of distance() before the mean, one per decision (0, 1/2, 1 or |a - b| as there),
   /// so that a kernel can weigh decisions apart; for features, the one value distance().
