@@ -331,7 +331,7 @@ void parse_train(const Reader& reader, const YAML::Node& node, const std::string
   reader.check_keys(node, key_path,
                     {"epochs", "batch_size", "optimizer", "learning_rate", "momentum", "nesterov",
                      "weight_decay", "warmup_epochs", "label_smoothing", "crop_padding",
-                     "horizontal_flip", "eval_batch_size", "channels_last"});
+                     "horizontal_flip", "eval_batch_size", "channels_last", "precise_batch_norm"});
   const auto path = [&](const char* key) { return join(key_path, key); };
   if (node["epochs"]) options.epochs = reader.integer(node["epochs"], path("epochs"));
   if (node["batch_size"])
@@ -362,6 +362,10 @@ void parse_train(const Reader& reader, const YAML::Node& node, const std::string
   }
   if (node["channels_last"]) {
     options.channels_last = reader.boolean(node["channels_last"], path("channels_last"));
+  }
+  if (node["precise_batch_norm"]) {
+    options.precise_batch_norm =
+        reader.boolean(node["precise_batch_norm"], path("precise_batch_norm"));
   }
 
   try {
@@ -845,11 +849,14 @@ ExperimentConfig load_experiment_config(const std::string& path) {
 namespace nascent {
 
 std::string describe_train_options(const TrainOptions& o) {
-  return fmt::format(
+  std::string text = fmt::format(
       "epochs={} batch_size={} optimizer={} learning_rate={} momentum={} nesterov={} "
       "weight_decay={} warmup_epochs={} label_smoothing={} crop_padding={} horizontal_flip={}",
       o.epochs, o.batch_size, o.optimizer, o.learning_rate, o.momentum, o.nesterov, o.weight_decay,
       o.warmup_epochs, o.label_smoothing, o.crop_padding, o.horizontal_flip);
+  // Listed only when turned off, so that studies made before the option resume.
+  if (!o.precise_batch_norm) text += " precise_batch_norm=false";
+  return text;
 }
 
 std::string search_fingerprint(const ExperimentConfig& config) {

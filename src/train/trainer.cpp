@@ -9,6 +9,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
+#include "nascent/nn/batch_norm.h"
 
 namespace nascent {
 
@@ -99,7 +100,69 @@ torch::Tensor restride(const torch::Tensor& tensor, torch::MemoryFormat format) 
   return torch::empty(tensor.sizes(), tensor.options().memory_format(format)).copy_(tensor);
 }
 
+/// The batch norms of `model` whose running statistics are exponential moving averages, with
+/// their momentum.
+struct MovingAverageNorm {
+  FastBatchNorm2dImpl* norm;
+  double momentum;
+};
+
+std::vector<MovingAverageNorm> moving_average_norms(torch::nn::Module& model) {
+  std::vector<MovingAverageNorm> norms;
+  for (const auto& module : model.modules(/*include_self=*/true)) {
+    auto* norm = module->as<FastBatchNorm2dImpl>();
+    if (norm == nullptr || !norm->options.track_running_stats()) continue;
+    if (!norm->options.momentum().has_value()) continue;
+    norms.push_back({norm, *norm->options.momentum()});
+  }
+  return norms;
+}
+
 }  // namespace
+
+bool batch_norm_statistics_unsettled(torch::nn::Module& model, int64_t steps) {
+  for (const MovingAverageNorm& entry : moving_average_norms(model)) {
+    if (std::pow(1.0 - entry.momentum, static_cast<double>(steps)) > kUnsettledStatisticsShare) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void recompute_batch_norm_statistics(
+    torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+    const TensorData& data, const torch::Tensor& order, int64_t batch_size, bool channels_last) {
+  const std::vector<MovingAverageNorm> norms = moving_average_norms(model);
+  if (norms.empty()) return;
+  const bool was_training = model.is_training();
+
+  // Start each average afresh and weigh every batch alike (LibTorch's momentum-less
+  // averaging), with only the batch norms in training mode: dropout stays off and draws nothing
+  // from the generator, so training after this goes on exactly as it would have.
+  for (const MovingAverageNorm& entry : norms) {
+    torch::NoGradGuard no_grad;
+    entry.norm->running_mean.zero_();
+    entry.norm->running_var.fill_(1.0);
+    entry.norm->num_batches_tracked.zero_();
+    entry.norm->options.momentum(c10::optional<double>());
+  }
+  model.eval();
+  for (const MovingAverageNorm& entry : norms) entry.norm->train(true);
+
+  {
+    torch::NoGradGuard no_grad;
+    const int64_t examples = std::min(order.size(0), kStatisticsExamples);
+    for (int64_t begin = 0; begin < examples; begin += batch_size) {
+      const int64_t end = std::min(begin + batch_size, examples);
+      torch::Tensor images = data.batch_images(order.slice(0, begin, end));
+      if (channels_last) images = to_channels_last(images);
+      forward(images);
+    }
+  }
+
+  for (const MovingAverageNorm& entry : norms) entry.norm->options.momentum(entry.momentum);
+  model.train(was_training);
+}
 
 void set_channels_last(torch::nn::Module& module, bool channels_last) {
   torch::NoGradGuard no_grad;
@@ -184,6 +247,13 @@ TrainingOutcome train_model(torch::nn::Module& model,
     metrics.train_loss = loss_sum / static_cast<double>(examples);
     metrics.train_accuracy = static_cast<double>(correct) / static_cast<double>(examples);
     metrics.learning_rate = learning_rate;
+    // After a few steps the running statistics are still mostly their initial values, and a
+    // network that learnt well can validate at chance: measure them instead (the epoch's
+    // shuffled order gives a random sample without drawing from the generator again).
+    if (options.precise_batch_norm && batch_norm_statistics_unsettled(model, step)) {
+      recompute_batch_norm_statistics(model, forward, train, order, options.batch_size,
+                                      options.channels_last);
+    }
     if (validation) {
       const EvaluationResult result = evaluate_model(
           model, forward, *validation, options.eval_batch_size, options.channels_last);

@@ -33,6 +33,10 @@ struct TrainOptions {
   /// and pooling run faster in it on CPU. Only where numbers live in memory changes, not the
   /// computation; false trains in LibTorch's default NCHW layout (the "plain path").
   bool channels_last = true;
+  /// After an epoch that ends before the batch norms' moving averages have forgotten their
+  /// initial values (fewer than 44 steps in all at momentum 0.1), recompute their statistics
+  /// from training batches before validating (see recompute_batch_norm_statistics()).
+  bool precise_batch_norm = true;
 
   /// Throws nascent::Error naming the first bad field, what was expected and what was found.
   void validate() const;

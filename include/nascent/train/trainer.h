@@ -43,7 +43,9 @@ struct TrainingCallbacks {
 };
 
 /// Trains `model` on `train` with `options`. When `validation` is given, it is evaluated after
-/// every epoch. With TrainOptions::channels_last the model trains in NHWC layout and is put
+/// every epoch; before that, while the batch norms' running statistics are unsettled (a run of
+/// a few dozen steps) and TrainOptions::precise_batch_norm is set, they are recomputed over the
+/// training data. With TrainOptions::channels_last the model trains in NHWC layout and is put
 /// back in the default layout before this returns. Random draws (shuffling, augmentation, dropout)
 /// come from LibTorch's global generator, which the caller seeds. A non-finite loss stops training
 /// and is reported in the outcome rather than thrown, so a search can record the trial as failed
@@ -52,6 +54,27 @@ TrainingOutcome train_model(torch::nn::Module& model,
                             const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                             const TensorData& train, const TensorData* validation,
                             const TrainOptions& options, const TrainingCallbacks& callbacks = {});
+
+/// A batch norm's running statistics are unsettled while their initial values still weigh more
+/// than this in the moving average: (1 - momentum)^steps > 1%, fewer than 44 steps at
+/// LibTorch's momentum of 0.1.
+constexpr double kUnsettledStatisticsShare = 0.01;
+
+/// Training examples whose batches recompute_batch_norm_statistics() averages over, at most.
+constexpr int64_t kStatisticsExamples = 4096;
+
+/// True when some batch norm of `model` (FastBatchNorm2d with a momentum) is unsettled after
+/// `steps` training steps.
+bool batch_norm_statistics_unsettled(torch::nn::Module& model, int64_t steps);
+
+/// Replaces the running statistics of every batch norm of `model` that keeps moving averages by
+/// the plain average over the batches of the first kStatisticsExamples images of `data` in
+/// `order` (a permutation of its indices), computed by forward passes without gradients
+/// ("precise batch norm", Wu and Johnson, "Rethinking 'Batch' in BatchNorm", 2021). Other
+/// modules run in evaluation mode meanwhile; modes and momenta are restored afterwards.
+void recompute_batch_norm_statistics(
+    torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+    const TensorData& data, const torch::Tensor& order, int64_t batch_size, bool channels_last);
 
 /// Accuracy and cross-entropy of `model` on `data`, in evaluation mode without gradients.
 /// `channels_last` hands the batches to `forward` in NHWC layout (as train_model does when
