@@ -114,7 +114,8 @@ TEST(ExperimentConfig, UnknownTrainKeySuggestsTheClosest) {
                "experiment.yaml:7: train.learnin_rate: unknown key; expected one of epochs, "
                "batch_size, optimizer, learning_rate, momentum, nesterov, weight_decay, "
                "warmup_epochs, label_smoothing, crop_padding, horizontal_flip, "
-               "eval_batch_size or channels_last (did you mean 'learning_rate'?)");
+               "eval_batch_size, channels_last or precise_batch_norm (did you mean "
+               "'learning_rate'?)");
 }
 
 TEST(ExperimentConfig, ChannelsLastIsOnByDefaultAndCanBeTurnedOffPerSection) {
