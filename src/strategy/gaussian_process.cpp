@@ -165,11 +165,7 @@ void GaussianProcess::fit() {
     const std::vector<double> weights = isotropic_weights(dimensions_, length_scale);
     const std::vector<double> kernel = kernel_matrix(weights);
     for (const double noise_ratio : noise_ratios_) {
-      if (!factorise(kernel, noise_ratio, factor_)) continue;
-      weights_ = weights;
-      noise_ratio_ = noise_ratio;
-      factored_ = size();
-      solve();
+      if (!adopt(kernel, weights, noise_ratio)) continue;
       const double objective = log_marginal_likelihood_ + log_prior(weights);
       if (objective > best_objective) {
         best_objective = objective;
@@ -233,8 +229,13 @@ double GaussianProcess::log_prior(const std::vector<double>& weights) const {
 }
 
 bool GaussianProcess::set_hyperparameters(const std::vector<double>& weights, double noise_ratio) {
+  return adopt(kernel_matrix(weights), weights, noise_ratio);
+}
+
+bool GaussianProcess::adopt(const std::vector<double>& kernel, const std::vector<double>& weights,
+                            double noise_ratio) {
   std::vector<double> factor;
-  if (!factorise(kernel_matrix(weights), noise_ratio, factor)) return false;
+  if (!factorise(kernel, noise_ratio, factor)) return false;
   factor_ = std::move(factor);
   weights_ = weights;
   noise_ratio_ = noise_ratio;
@@ -260,8 +261,7 @@ double GaussianProcess::climb(std::vector<double>& weights, double& noise_ratio)
     for (size_t g = 0; g + 1 < count; ++g) trial_weights[g] = std::exp(point[g]);
     const double trial_noise = std::exp(point.back());
     const std::vector<double> kernel = kernel_matrix(trial_weights);
-    std::vector<double> factor;
-    if (!factorise(kernel, trial_noise, factor)) {
+    if (!adopt(kernel, trial_weights, trial_noise)) {
       // Not positive definite here: go back and take smaller steps.
       if (step == 0) break;
       point = previous_point;
@@ -271,11 +271,6 @@ double GaussianProcess::climb(std::vector<double>& weights, double& noise_ratio)
       }
       continue;
     }
-    factor_ = std::move(factor);
-    weights_ = trial_weights;
-    noise_ratio_ = trial_noise;
-    factored_ = size();
-    solve();
 
     const double objective = log_marginal_likelihood_ + log_prior(trial_weights);
     if (objective > best_objective) {

@@ -111,6 +111,10 @@ class GaussianProcess {
   /// definite (then nothing changed).
   bool set_hyperparameters(const std::vector<double>& weights, double noise_ratio);
 
+  /// set_hyperparameters() with K0 already computed for `weights`.
+  bool adopt(const std::vector<double>& kernel, const std::vector<double>& weights,
+             double noise_ratio);
+
   std::vector<double> length_scales_;
   std::vector<double> noise_ratios_;
   int64_t dimensions_ = 1;
