@@ -178,6 +178,25 @@ TEST(SearchCommand, ABadNumericValueNamesTheOptionWhatItTakesAndWhatItGot) {
   }
 }
 
+TEST(SearchCommand, AnOutDirectoryThatCannotBeCreatedIsRefusedBeforeTheDataIsRead) {
+  const std::string directory = fresh_directory("impossible_out");
+  const std::string config_path = directory + "/search.yaml";
+  // No dataset: had the search looked for it first, the error would be about the data.
+  write_text(config_path, small_config(directory + "/no_dataset_here", 1));
+  const std::string file = directory + "/plain_file";
+  write_text(file, "not a directory\n");
+
+  for (const std::string& out : {file + "/study", file + "/deeper/study"}) {
+    int status = 0;
+    const std::string errors =
+        nascent_errors(fmt::format("search {} --out {}", config_path, out), status);
+    EXPECT_EQ(status, 1) << out;
+    EXPECT_EQ(errors, fmt::format("nascent: error: --out {}: expected a directory nascent can "
+                                  "create and write, found that {} is not a directory\n",
+                                  out, file));
+  }
+}
+
 class SearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
