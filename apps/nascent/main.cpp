@@ -6,12 +6,14 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 
@@ -77,6 +79,52 @@ std::string describe_budget(int64_t max_trials, double time_limit_min) {
                                                                time_limit_min == 1.0 ? "" : "s")
                                                  : std::string("no time limit");
   return trials + ", " + minutes;
+}
+
+/// A numeric option's check, run on its text before CLI11 converts it, so that a bad value gets
+/// one line saying what was expected and what was found ("--seed: expected an integer >= 0,
+/// found 'abc'") instead of CLI11's wording. `expected` names the accepted values, here and in
+/// --help; `accepts` tests a parsed value. The text is read strictly (decimal, finite, nothing
+/// around it) and handed on in canonical form: CLI11 itself would read "010" as octal 8 and "-1"
+/// as 2^64 - 1 for an unsigned option. Attach it with transform(), which keeps that rewrite.
+template <typename T>
+CLI::Validator expect_value(const std::string& expected, std::function<bool(T)> accepts) {
+  return CLI::Validator(
+      [expected, accepts](std::string& text) {
+        T value{};
+        const char* end = text.data() + text.size();
+        const auto [stop, error] = std::from_chars(text.data(), end, value);
+        bool parsed = error == std::errc() && stop == end;
+        if constexpr (std::is_floating_point_v<T>) parsed = parsed && std::isfinite(value);
+        if (!parsed || !accepts(value)) {
+          return fmt::format("expected {}, found '{}'", expected, text);
+        }
+        text = fmt::format("{}", value);
+        return std::string();
+      },
+      expected);
+}
+
+CLI::Validator integer_at_least(int64_t minimum) {
+  return expect_value<int64_t>(fmt::format("an integer >= {}", minimum),
+                               [minimum](int64_t value) { return value >= minimum; });
+}
+
+CLI::Validator integer_in(int64_t low, int64_t high) {
+  return expect_value<int64_t>(
+      fmt::format("an integer in [{}, {}]", low, high),
+      [low, high](int64_t value) { return value >= low && value <= high; });
+}
+
+/// `noun` says what the number counts: "a number", "a number of seconds".
+CLI::Validator number_at_least(double minimum, const std::string& noun) {
+  return expect_value<double>(fmt::format("{} >= {}", noun, minimum),
+                              [minimum](double value) { return value >= minimum; });
+}
+
+CLI::Validator number_above(double minimum, const std::string& noun) {
+  return expect_value<double>(fmt::format("{} > {}", noun, minimum),
+                              [minimum](double value) { return value > minimum; });
 }
 
 std::string format_accuracy(const nlohmann::json& value) {
@@ -528,9 +576,6 @@ void handle_stop_signal(int signal_number) {
   nascent::request_stop();
 }
 
-/// Upper bound for integer options: large enough for any real use, short when printed.
-constexpr int64_t kLargestCount = 1'000'000'000;
-
 int main(int argc, char** argv) {
   nascent::configure_allocator_for_training();
   nascent::register_torch_strategies();
@@ -552,13 +597,12 @@ int main(int argc, char** argv) {
   search->add_option("--out", output_dir, "Study directory (created, or resumed if it exists)")
       ->required();
   search->add_option("--max-trials", max_trials, "Override budget.max_trials")
-      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+      ->transform(integer_at_least(0));
   search->add_option("--time-limit-min", time_limit_min, "Override budget.time_limit_min")
-      ->check(CLI::Range(0.0, 1e9, "a number >= 0"));
+      ->transform(number_at_least(0, "a number"));
   search->add_option("--final-epochs", final_epochs, "Override final.epochs")
-      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
-  search->add_option("--seed", seed, "Override seed")
-      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+      ->transform(integer_at_least(1));
+  search->add_option("--seed", seed, "Override seed")->transform(integer_at_least(0));
   std::string search_storage;
   std::string search_study;
   search->add_option("--storage", search_storage,
@@ -582,7 +626,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("evaluate", "Reload a study's final model and measure its test accuracy");
   evaluate->add_option("dir", evaluate_dir, "Study directory")->required();
   evaluate->add_option("--threads", evaluate_threads, "LibTorch threads")
-      ->check(CLI::Range(int64_t{1}, int64_t{256}, "an integer in [1, 256]"));
+      ->transform(integer_in(1, 256));
 
   std::string create_config_path;
   nascent::CreateStudyOptions create_options;
@@ -598,30 +642,35 @@ int main(int argc, char** argv) {
       ->required();
   create_study->add_option("--study", create_options.study, "Study name in the store")->required();
   create_study->add_option("--max-trials", create_max_trials, "Override budget.max_trials")
-      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+      ->transform(integer_at_least(0));
   create_study
       ->add_option("--time-limit-min", create_time_limit_min,
                    "Override budget.time_limit_min (counted from the first worker)")
-      ->check(CLI::Range(0.0, 1e9, "a number >= 0"));
-  create_study->add_option("--seed", create_seed, "Override seed")
-      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+      ->transform(number_at_least(0, "a number"));
+  create_study->add_option("--seed", create_seed, "Override seed")->transform(integer_at_least(0));
   create_study
       ->add_option("--heartbeat-timeout-s", create_options.heartbeat_timeout_s,
                    "Re-queue a running trial after this long without a heartbeat")
       ->capture_default_str()
-      ->check(CLI::Range(0.001, 1e9, "seconds > 0"));
+      // Bounded: a quarter of it is a heartbeat thread's wait, which must fit the clock.
+      ->transform(expect_value<double>("a number of seconds in (0, 1e9]", [](double seconds) {
+        return seconds > 0 && seconds <= 1e9;
+      }));
   create_study
       ->add_option("--max-attempts", create_options.max_attempts,
                    "Claims of a trial before a lost worker marks it failed")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+      ->transform(integer_at_least(1));
   create_study->add_option("--table", create_options.table_path,
                            "Look architectures up in this NAS-Bench-201 CSV instead of training");
   create_study
       ->add_option("--table-trial-s", create_options.table_trial_s,
                    "With --table: seconds each lookup takes, standing in for training")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e9, "seconds >= 0"));
+      // Bounded: workers wait this long for each lookup.
+      ->transform(expect_value<double>("a number of seconds in [0, 1e9]", [](double seconds) {
+        return seconds >= 0 && seconds <= 1e9;
+      }));
 
   nascent::WorkerOptions worker_options;
   int64_t worker_threads = 2;
@@ -637,10 +686,12 @@ int main(int argc, char** argv) {
       ->add_option("--poll-s", worker_options.poll_interval_s,
                    "Pause between looks while the remaining trials run elsewhere")
       ->capture_default_str()
-      ->check(CLI::Range(0.001, 3600.0, "seconds in (0, 3600]"));
+      ->transform(expect_value<double>("a number of seconds in (0, 3600]", [](double seconds) {
+        return seconds > 0 && seconds <= 3600;
+      }));
   worker->add_option("--threads", worker_threads, "LibTorch threads")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{256}, "an integer in [1, 256]"));
+      ->transform(integer_in(1, 256));
 
   std::string bench_table;
   std::vector<std::string> bench_strategies = {"random", "evolution"};
@@ -658,14 +709,19 @@ int main(int argc, char** argv) {
                    "config's strategy section (reinforce:controller=lstm)")
       ->delimiter(',')
       ->capture_default_str();
-  nasbench201->add_option("--runs", bench_options.runs, "Runs per strategy")->capture_default_str();
+  nasbench201->add_option("--runs", bench_options.runs, "Runs per strategy")
+      ->capture_default_str()
+      ->transform(integer_at_least(1));
   nasbench201->add_option("--budget-s", bench_options.budget_s, "Simulated seconds per run")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->transform(number_above(0, "a number of seconds"));
   nasbench201->add_option("--seed", bench_options.seed, "Run r uses derive_seed(seed, r)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->transform(expect_value<uint64_t>("an integer >= 0", [](uint64_t) { return true; }));
   nasbench201
       ->add_option("--curve-points", bench_options.curve_points, "Points of the anytime curve")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->transform(integer_at_least(1));
   nasbench201->add_option("--json", bench_json, "Also write the results as JSON to this file");
   nasbench201->add_option("--curve-csv", bench_curve_csv,
                           "Write the anytime curve to this file instead of stdout");
@@ -680,22 +736,22 @@ int main(int argc, char** argv) {
   proxies->add_option("config", proxies_config, "Experiment file (YAML)")->required();
   proxies->add_option("--samples", proxies_options.samples, "Architectures to sample")
       ->required()
-      ->check(CLI::Range(int64_t{3}, kLargestCount, "an integer >= 3"));
+      ->transform(integer_at_least(3));
   proxies->add_option("--train-epochs", proxies_options.train_epochs, "Epochs to train each")
       ->required()
-      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+      ->transform(integer_at_least(1));
   proxies
       ->add_option("--batch-size", proxies_options.batch_size, "Images in the proxies' minibatch")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{2}, kLargestCount, "an integer >= 2"));
+      ->transform(integer_at_least(2));
   proxies
       ->add_option("--train-size", proxies_train_size,
                    "Override data.search_train_size (images each architecture trains on)")
-      ->check(CLI::Range(int64_t{0}, kLargestCount, "an integer >= 0"));
+      ->transform(integer_at_least(0));
   proxies
       ->add_option("--validation-size", proxies_validation_size,
                    "Override data.validation_size (images each architecture is validated on)")
-      ->check(CLI::Range(int64_t{1}, kLargestCount, "an integer >= 1"));
+      ->transform(integer_at_least(1));
   proxies->add_option("--json", proxies_json, "Also write every score and accuracy to this file");
   std::string pareto_dir;
   bool pareto_json = false;
@@ -708,7 +764,8 @@ int main(int argc, char** argv) {
       app.add_subcommand("export", "Write a study's trained model as ONNX or LibTorch");
   export_command->add_option("dir", export_options.study_dir, "Study directory")->required();
   export_command->add_option("--trial", export_options.trial_id, "Trial id (the final model's)")
-      ->required();
+      ->required()
+      ->transform(integer_at_least(1));
   export_command->add_option("--format", export_options.format, "onnx or torch")
       ->capture_default_str();
   export_command->add_option("--output", export_options.output, "File to write")->required();
@@ -740,6 +797,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::cerr << "nascent: error: " << error.what() << " (see nascent --help)\n";
+    return 2;
+  } catch (const CLI::ValidationError& error) {
+    // A bad value: expect_value's message names the option, what it takes and what was given.
+    std::cerr << "nascent: error: " << error.what() << "\n";
     return 2;
   } catch (const CLI::ParseError& error) {
     // One line, like every other nascent error; CLI11's own text names the option.

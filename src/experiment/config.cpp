@@ -120,6 +120,13 @@ class Reader {
   }
 
   bool boolean(const YAML::Node& node, const std::string& key_path) const {
+    // A quoted scalar ("true") or one tagged !!str is a string to YAML, whatever it spells;
+    // yaml-cpp gives the first the non-specific tag "!", where a plain scalar has "?".
+    if (node.IsScalar() && (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str")) {
+      fail(node, key_path,
+           fmt::format("expected a boolean (true or false), found the string \"{}\"",
+                       node.Scalar()));
+    }
     // The spellings of YAML 1.2's core schema. (yes/no/on/off were booleans in YAML 1.1 only,
     // and read as strings by 1.2 parsers, so they are refused rather than guessed.)
     if (node.IsScalar()) {
@@ -127,7 +134,8 @@ class Reader {
       if (value == "true" || value == "True" || value == "TRUE") return true;
       if (value == "false" || value == "False" || value == "FALSE") return false;
     }
-    fail(node, key_path, fmt::format("expected true or false, found {}", describe_node(node)));
+    fail(node, key_path,
+         fmt::format("expected a boolean (true or false), found {}", describe_node(node)));
   }
 
   std::string text(const YAML::Node& node, const std::string& key_path) const {

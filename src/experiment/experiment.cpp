@@ -5,8 +5,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -354,6 +356,30 @@ bool study_locked(const std::string& output_dir) {
 }  // namespace
 
 namespace {
+
+/// Refuses an output directory that could not be created or written, without creating it, so
+/// that a bad --out fails before the dataset is loaded and a missing dataset still fails before
+/// a study directory appears. A new directory is judged by its nearest existing ancestor.
+void check_output_directory_possible(const std::string& output_dir) {
+  fs::path existing = output_dir;
+  std::error_code status_error;  // unreadable components count as missing; mkdir names them
+  while (!existing.empty() && !fs::exists(existing, status_error)) {
+    existing = existing.parent_path();
+  }
+  if (existing.empty()) existing = ".";
+  const auto refuse = [&](const std::string& found) {
+    return Error(
+        fmt::format("--out {}: expected a directory nascent can create and write, found {}",
+                    output_dir, found));
+  };
+  if (!fs::is_directory(existing, status_error)) {
+    throw refuse(fmt::format("that {} is not a directory", existing.string()));
+  }
+  if (access(existing.c_str(), W_OK | X_OK) != 0) {
+    throw refuse(
+        fmt::format("that {} cannot be written: {}", existing.string(), std::strerror(errno)));
+  }
+}
 
 void prepare_output_directory(const std::string& output_dir) {
   if (fs::exists(output_dir) && !fs::is_directory(output_dir)) {
@@ -763,6 +789,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
   }
   if (options.storage_url.empty()) check_results_have_their_store(options.output_dir);
+  check_output_directory_possible(options.output_dir);
 
   // Data first: a missing dataset should fail before a study directory is created.
   const StudyData data = load_study_data(config);

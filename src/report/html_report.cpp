@@ -61,6 +61,8 @@ struct ChartSpec {
   bool log_x = false;
   /// Join the highlighted points with a line (a Pareto front, or the best so far).
   bool connect_highlighted = false;
+  /// The x values are whole numbers (trial ids): ticks only at integers, each once.
+  bool integer_x = false;
 };
 
 constexpr double kWidth = 560;
@@ -75,6 +77,23 @@ std::string tick_text(double value, bool log_scale) {
   if (std::abs(value) >= 1e6) return fmt::format("{:.3g}M", value / 1e6);
   if (std::abs(value) >= 1e3) return fmt::format("{:.3g}k", value / 1e3);
   return fmt::format("{:.3g}", value);
+}
+
+/// At most five tick positions on an axis of whole numbers from `low` to `high`: the multiples
+/// of the smallest step among 1, 2, 5, 10, 20, 50, ... that fit. Evenly spaced ticks would
+/// label a trial axis 2.5 or, rounded, repeat a number.
+std::vector<double> integer_ticks(double low, double high) {
+  for (double magnitude = 1;; magnitude *= 10) {
+    for (const double multiple : {1.0, 2.0, 5.0}) {
+      const double step = multiple * magnitude;
+      const double first = std::ceil(low / step);
+      const double last = std::floor(high / step);
+      if (last - first + 1 > 5) continue;
+      std::vector<double> ticks;
+      for (double k = first; k <= last; ++k) ticks.push_back(k * step);
+      return ticks;
+    }
+  }
 }
 
 /// An SVG scatter chart with axes, ticks and a title; highlighted points drawn on top.
@@ -113,6 +132,9 @@ std::string scatter_chart(const ChartSpec& spec, const std::vector<ChartPoint>& 
     y_low = std::min(y_low, point.y);
     y_high = std::max(y_high, point.y);
   }
+  // Ticks of an integer axis lie on the data, not on the padding around it.
+  const std::vector<double> x_integer_ticks =
+      spec.integer_x ? integer_ticks(x_low, x_high) : std::vector<double>();
   const double x_pad = x_high > x_low ? (x_high - x_low) * 0.05 : 0.5;
   const double y_pad = y_high > y_low ? (y_high - y_low) * 0.05 : 0.01;
   x_low -= x_pad;
@@ -124,13 +146,19 @@ std::string scatter_chart(const ChartSpec& spec, const std::vector<ChartPoint>& 
     return kTop + plot_height - (y - y_low) / (y_high - y_low) * plot_height;
   };
 
-  for (int tick = 0; tick <= 4; ++tick) {
-    const double x = x_low + (x_high - x_low) * tick / 4.0;
-    const double y = y_low + (y_high - y_low) * tick / 4.0;
+  std::vector<double> x_ticks = x_integer_ticks;
+  if (!spec.integer_x) {
+    for (int tick = 0; tick <= 4; ++tick) x_ticks.push_back(x_low + (x_high - x_low) * tick / 4.0);
+  }
+  for (const double x : x_ticks) {
     svg += fmt::format(
         "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" "
         "text-anchor=\"middle\">{}</text>\n",
-        to_x(x), kTop + plot_height + 16, tick_text(x, spec.log_x));
+        to_x(x), kTop + plot_height + 16,
+        spec.integer_x ? std::to_string(std::llround(x)) : tick_text(x, spec.log_x));
+  }
+  for (int tick = 0; tick <= 4; ++tick) {
+    const double y = y_low + (y_high - y_low) * tick / 4.0;
     svg += fmt::format(
         "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" "
         "text-anchor=\"end\">{}</text>\n",
@@ -437,7 +465,7 @@ std::string render_html_report(const ReportInput& input) {
 
   html += "<h2>Search progress</h2><div class=\"charts\">\n";
   html += scatter_chart({"chart-accuracy-trial", "Validation accuracy by trial", "trial",
-                         "validation accuracy", false, true},
+                         "validation accuracy", false, true, true},
                         by_trial);
   html += scatter_chart({"chart-accuracy-time", "Validation accuracy over time",
                          "minutes since the first trial", "validation accuracy", false, true},

@@ -154,9 +154,37 @@ TEST(ExperimentConfig, BooleansTakeEveryCoreSchemaSpellingAndNothingElse) {
   for (const std::string spelling : {"yes", "on", "1", "tRUE"}) {
     const ConfigError error = config_error(base + "  channels_last: " + spelling + "\n");
     EXPECT_EQ(error.key_path(), "train.channels_last") << spelling;
-    EXPECT_NE(std::string(error.what()).find("expected true or false"), std::string::npos)
-        << error.what();
+    EXPECT_STREQ(error.what(), ("experiment.yaml:6: train.channels_last: expected a boolean (true "
+                                "or false), found '" +
+                                spelling + "'")
+                                   .c_str());
   }
+}
+
+TEST(ExperimentConfig, AQuotedBooleanIsAStringAndRefused) {
+  const ConfigError quoted = config_error(std::string(kMinimal) +
+                                          "strategy:\n"                        // 5
+                                          "  name: local\n"                    // 6
+                                          "  first_improvement: \"true\"\n");  // 7
+  EXPECT_STREQ(quoted.what(),
+               "experiment.yaml:7: strategy.first_improvement: expected a boolean (true or "
+               "false), found the string \"true\"");
+
+  const ConfigError single_quoted =
+      config_error(std::string(kMinimal) + "train:\n  channels_last: 'False'\n");
+  EXPECT_STREQ(single_quoted.what(),
+               "experiment.yaml:6: train.channels_last: expected a boolean (true or false), found "
+               "the string \"False\"");
+
+  const ConfigError tagged =
+      config_error(std::string(kMinimal) + "train:\n  channels_last: !!str true\n");
+  EXPECT_EQ(tagged.key_path(), "train.channels_last");
+
+  // Choices of a space aspect are read the same way.
+  const ConfigError choice = config_error(
+      "space:\n  family: macro\n  batch_norm: [true, \"false\"]\nbudget:\n  max_trials: 5\n");
+  EXPECT_EQ(choice.key_path(), "space.batch_norm[1]");
+  EXPECT_EQ(choice.line(), 3);
 }
 
 TEST(ExperimentConfig, WrongTypeNamesExpectedAndFound) {

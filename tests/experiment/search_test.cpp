@@ -1,5 +1,6 @@
 // End-to-end tests of `run_search`: a real (tiny) search on a synthetic IDX dataset, resume
-// after kill -9 of the real command, determinism, exhaustion and bad input.
+// after kill -9 of the real command, determinism, exhaustion and bad input, including bad
+// command-line values of the `nascent` command.
 
 #include "nascent/experiment/experiment.h"
 
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -101,6 +103,98 @@ bool wait_for_study(const std::string& out,
     }
   }
   return false;
+}
+
+/// Runs `nascent ARGUMENTS` with its standard output discarded; returns its standard error and
+/// sets `status` to its exit status.
+std::string nascent_errors(const std::string& arguments, int& status) {
+  const std::string command = fmt::format("{} {} 2>&1 >/dev/null", NASCENT_BINARY, arguments);
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string errors;
+  char buffer[256];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) errors += buffer;
+  const int wait_status = pipe != nullptr ? pclose(pipe) : -1;
+  status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  return errors;
+}
+
+// Every numeric option: CLI11 refuses the value before any file is read, so the paths need not
+// exist.
+TEST(SearchCommand, ABadNumericValueNamesTheOptionWhatItTakesAndWhatItGot) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"search c.yaml --out d --max-trials abc",
+       "--max-trials: expected an integer >= 0, found 'abc'"},
+      {"search c.yaml --out d --max-trials 1.5",
+       "--max-trials: expected an integer >= 0, found '1.5'"},
+      {"search c.yaml --out d --max-trials -1",
+       "--max-trials: expected an integer >= 0, found '-1'"},
+      {"search c.yaml --out d --time-limit-min nan",
+       "--time-limit-min: expected a number >= 0, found 'nan'"},
+      {"search c.yaml --out d --final-epochs 0",
+       "--final-epochs: expected an integer >= 1, found '0'"},
+      {"search c.yaml --out d --seed ''", "--seed: expected an integer >= 0, found ''"},
+      {"evaluate d --threads 300", "--threads: expected an integer in [1, 256], found '300'"},
+      {"create-study c.yaml --storage s --study x --max-trials 1e3",
+       "--max-trials: expected an integer >= 0, found '1e3'"},
+      {"create-study c.yaml --storage s --study x --time-limit-min ten",
+       "--time-limit-min: expected a number >= 0, found 'ten'"},
+      {"create-study c.yaml --storage s --study x --seed 0x10",
+       "--seed: expected an integer >= 0, found '0x10'"},
+      {"create-study c.yaml --storage s --study x --heartbeat-timeout-s 0",
+       "--heartbeat-timeout-s: expected a number of seconds in (0, 1e9], found '0'"},
+      {"create-study c.yaml --storage s --study x --max-attempts 2x",
+       "--max-attempts: expected an integer >= 1, found '2x'"},
+      {"create-study c.yaml --storage s --study x --table-trial-s -1",
+       "--table-trial-s: expected a number of seconds in [0, 1e9], found '-1'"},
+      {"worker --storage s --study x --poll-s 5000",
+       "--poll-s: expected a number of seconds in (0, 3600], found '5000'"},
+      {"worker --storage s --study x --threads 0",
+       "--threads: expected an integer in [1, 256], found '0'"},
+      {"bench nasbench201 --table t.csv --runs two",
+       "--runs: expected an integer >= 1, found 'two'"},
+      {"bench nasbench201 --table t.csv --budget-s inf",
+       "--budget-s: expected a number of seconds > 0, found 'inf'"},
+      {"bench nasbench201 --table t.csv --seed -1", "--seed: expected an integer >= 0, found '-1'"},
+      {"bench nasbench201 --table t.csv --curve-points 0",
+       "--curve-points: expected an integer >= 1, found '0'"},
+      {"proxies c.yaml --samples 2 --train-epochs 1",
+       "--samples: expected an integer >= 3, found '2'"},
+      {"proxies c.yaml --samples 3 --train-epochs one",
+       "--train-epochs: expected an integer >= 1, found 'one'"},
+      {"proxies c.yaml --samples 3 --train-epochs 1 --batch-size 1",
+       "--batch-size: expected an integer >= 2, found '1'"},
+      {"proxies c.yaml --samples 3 --train-epochs 1 --train-size all",
+       "--train-size: expected an integer >= 0, found 'all'"},
+      {"proxies c.yaml --samples 3 --train-epochs 1 --validation-size 0",
+       "--validation-size: expected an integer >= 1, found '0'"},
+      {"export d --trial first --output m.onnx",
+       "--trial: expected an integer >= 1, found 'first'"},
+  };
+  for (const auto& [arguments, expected] : cases) {
+    int status = 0;
+    const std::string errors = nascent_errors(arguments, status);
+    EXPECT_EQ(status, 2) << arguments;
+    EXPECT_EQ(errors, "nascent: error: " + expected + "\n") << arguments;
+  }
+}
+
+TEST(SearchCommand, AnOutDirectoryThatCannotBeCreatedIsRefusedBeforeTheDataIsRead) {
+  const std::string directory = fresh_directory("impossible_out");
+  const std::string config_path = directory + "/search.yaml";
+  // No dataset: had the search looked for it first, the error would be about the data.
+  write_text(config_path, small_config(directory + "/no_dataset_here", 1));
+  const std::string file = directory + "/plain_file";
+  write_text(file, "not a directory\n");
+
+  for (const std::string& out : {file + "/study", file + "/deeper/study"}) {
+    int status = 0;
+    const std::string errors =
+        nascent_errors(fmt::format("search {} --out {}", config_path, out), status);
+    EXPECT_EQ(status, 1) << out;
+    EXPECT_EQ(errors, fmt::format("nascent: error: --out {}: expected a directory nascent can "
+                                  "create and write, found that {} is not a directory\n",
+                                  out, file));
+  }
 }
 
 class SearchTest : public ::testing::Test {

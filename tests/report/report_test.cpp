@@ -1,5 +1,5 @@
 // The HTML report, loaded in headless Chromium: the page runs, its charts and table are
-// there, sorting works, and a screenshot is taken.
+// there, sorting works, and a screenshot is taken. Also the ticks of the trial axis.
 
 #include "nascent/report/html_report.h"
 
@@ -152,6 +152,43 @@ TEST(HtmlReport, LoadsInChromiumWithChartsSortableTableAndDiagram) {
   std::array<char, 8> signature{};
   png.read(signature.data(), signature.size());
   EXPECT_EQ(std::string(signature.data() + 1, 3), "PNG");
+}
+
+/// The x-axis tick labels of the trial chart of a report on complete trials `first_id`,
+/// `first_id` + 1, ..., `last_id`.
+std::vector<std::string> trial_axis_ticks(int64_t first_id, int64_t last_id) {
+  ReportInput input;
+  for (int64_t id = first_id; id <= last_id; ++id) {
+    TrialRecord trial;
+    trial.id = id;
+    trial.architecture = fmt::format("arch{}", id);
+    trial.state = TrialState::kComplete;
+    trial.validation_accuracy = 0.5 + 0.001 * static_cast<double>(id % 100);
+    trial.started_at = 1000.0 + static_cast<double>(id);
+    trial.finished_at = trial.started_at + 1.0;
+    input.trials.push_back(trial);
+  }
+  const std::string html = render_html_report(input);
+  const size_t chart = html.find("id=\"chart-accuracy-trial\"");
+  const std::string svg = html.substr(chart, html.find("</svg>", chart) - chart);
+  std::vector<std::string> ticks;
+  const std::regex x_tick(R"re(class="tick" text-anchor="middle">([^<]*)<)re");
+  for (std::sregex_iterator it(svg.begin(), svg.end(), x_tick), end; it != end; ++it) {
+    ticks.push_back((*it)[1]);
+  }
+  return ticks;
+}
+
+TEST(HtmlReport, TrialAxisHasWholeTrialNumbersEachOnce) {
+  using Ticks = std::vector<std::string>;
+  EXPECT_EQ(trial_axis_ticks(1, 1), (Ticks{"1"}));
+  EXPECT_EQ(trial_axis_ticks(1, 2), (Ticks{"1", "2"}));
+  EXPECT_EQ(trial_axis_ticks(1, 4), (Ticks{"1", "2", "3", "4"}));
+  EXPECT_EQ(trial_axis_ticks(3, 7), (Ticks{"3", "4", "5", "6", "7"}));
+  EXPECT_EQ(trial_axis_ticks(1, 7), (Ticks{"2", "4", "6"}));
+  EXPECT_EQ(trial_axis_ticks(1, 100), (Ticks{"20", "40", "60", "80", "100"}));
+  // Close large ids: exact numbers, not "1k" twice.
+  EXPECT_EQ(trial_axis_ticks(998, 1003), (Ticks{"998", "1000", "1002"}));
 }
 
 TEST(HtmlReport, RefusesADirectoryWithoutAStudy) {
