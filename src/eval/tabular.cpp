@@ -123,6 +123,8 @@ Nasbench201Table Nasbench201Table::load(const std::string& path,
   int64_t line = 0;
   while (std::getline(file, text)) {
     ++line;
+    // A spreadsheet may save CSV with a UTF-8 byte-order mark; it is not part of the first name.
+    if (line == 1 && text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
     if (!trim(text).empty()) break;
   }
   if (trim(text).empty()) {

@@ -157,6 +157,23 @@ TEST_F(Nasbench201TableFile, ReadsColumnsByNameInAnyOrder) {
   EXPECT_EQ(table.best_by_test_acc_200().arch_index, 63);
 }
 
+TEST_F(Nasbench201TableFile, AByteOrderMarkBeforeTheHeaderIsIgnored) {
+  // Spreadsheets save CSV with a UTF-8 byte-order mark, here right before arch_index.
+  std::string text =
+      "\xEF\xBB\xBF"
+      "arch_index,arch_str,val_acc_12,train_cost_12_s,val_acc_200,test_acc_200,params_m,flops_m\n";
+  for (const auto& record : two_operation_records()) {
+    text += fmt::format("{},{},{},{},{},{},{},{}\n", record.arch_index, record.arch_str,
+                        record.val_acc_12, record.train_cost_12_s, record.val_acc_200,
+                        record.test_acc_200, record.params_m, record.flops_m);
+  }
+  testing_support::write_text(path_, text);
+
+  const Nasbench201Table table =
+      Nasbench201Table::load(path_, Nasbench201SpaceOptions().with_operations(kTwoOperations));
+  EXPECT_EQ(table.size(), 64);
+}
+
 TEST_F(Nasbench201TableFile, AMissingOrEmptyFileIsNamed) {
   EXPECT_EQ(error_message([&] { Nasbench201Table::load(directory_ + "/absent.csv"); }),
             directory_ +
