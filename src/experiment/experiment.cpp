@@ -26,6 +26,7 @@
 #include "nascent/eval/pareto.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/cheap_evaluation.h"
+#include "nascent/export/model_export.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
 #include "nascent/strategy/lstm_controller.h"
@@ -951,8 +952,8 @@ nlohmann::json evaluate_study(const std::string& output_dir) {
       !summary["best"].contains("test_accuracy")) {
     throw Error(
         fmt::format("{}/summary.json: expected a finished study with a final model, "
-                    "found none (run nascent search to the end first)",
-                    output_dir));
+                    "found none; {}",
+                    output_dir, missing_final_model_advice(summary)));
   }
   const auto& best = summary["best"];
   const std::string directory = summary["data"]["directory"].get<std::string>();

@@ -70,6 +70,20 @@ std::string onnx_from_checkpoint(const NetworkFamily& family, const Architecture
   return export_onnx(request);
 }
 
+std::string missing_final_model_advice(const nlohmann::json& summary) {
+  // A search that ended (it wrote its stop reason) without a best trial completed none.
+  const auto best = summary.find("best");
+  const auto stop_reason = summary.find("stop_reason");
+  if (best != summary.end() && best->is_null() && stop_reason != summary.end() &&
+      stop_reason->is_string()) {
+    return fmt::format(
+        "its search stopped ({}) before any trial completed; run nascent search again with a "
+        "larger budget",
+        stop_reason->get<std::string>());
+  }
+  return "run nascent search to the end first";
+}
+
 nlohmann::json export_model(const ModelExportOptions& options) {
   if (options.format != "onnx" && options.format != "torch") {
     throw Error(fmt::format("--format: expected onnx or torch, found '{}'", options.format));
@@ -80,8 +94,8 @@ nlohmann::json export_model(const ModelExportOptions& options) {
   if (!best.is_object() || !best.contains("test_accuracy") || !fs::exists(checkpoint)) {
     throw Error(
         fmt::format("{}: expected a finished study with a final model (model.pt), "
-                    "found none; run nascent search to the end first",
-                    options.study_dir));
+                    "found none; {}",
+                    options.study_dir, missing_final_model_advice(summary)));
   }
 
   // Only the final model has weights; any other trial's were not kept.

@@ -22,6 +22,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/eval/training_evaluator.h"
+#include "nascent/export/model_export.h"
 #include "nascent/store/store.h"
 #include "nascent/train/runtime.h"
 #include "test_support.h"
@@ -175,6 +176,44 @@ TEST(SearchCommand, ABadNumericValueNamesTheOptionWhatItTakesAndWhatItGot) {
     const std::string errors = nascent_errors(arguments, status);
     EXPECT_EQ(status, 2) << arguments;
     EXPECT_EQ(errors, "nascent: error: " + expected + "\n") << arguments;
+  }
+}
+
+TEST(SearchCommand, AStudyWithoutAModelSaysWhetherItsSearchEndedEmpty) {
+  // A search that stopped before any trial completed wrote best: null and its stop reason;
+  // "run the search to the end" would be wrong advice for it.
+  const std::string directory = fresh_directory("no_model");
+  testing_support::write_text(
+      directory + "/summary.json",
+      R"({"study": "s", "stop_reason": "time_limit", "best": null, "message": "no trial completed"})");
+  const std::string advice =
+      "its search stopped (time_limit) before any trial completed; run nascent search again "
+      "with a larger budget";
+  try {
+    evaluate_study(directory);
+    ADD_FAILURE() << "expected nascent::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find(advice), std::string::npos) << error.what();
+  }
+  ModelExportOptions options;
+  options.study_dir = directory;
+  options.output = directory + "/model.onnx";
+  try {
+    export_model(options);
+    ADD_FAILURE() << "expected nascent::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find(advice), std::string::npos) << error.what();
+  }
+
+  // A search still under way (no stop reason yet) is told to finish.
+  testing_support::write_text(directory + "/summary.json", R"({"study": "s", "best": null})");
+  try {
+    evaluate_study(directory);
+    ADD_FAILURE() << "expected nascent::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("run nascent search to the end first"),
+              std::string::npos)
+        << error.what();
   }
 }
 

@@ -29,6 +29,10 @@ struct ModelExportOptions {
 /// format, or a checkpoint that does not fit the architecture.
 nlohmann::json export_model(const ModelExportOptions& options);
 
+/// What to do about a study whose summary.json has no final model: run the search to its end,
+/// or, when the search ended before any trial completed, run it again with a larger budget.
+std::string missing_final_model_advice(const nlohmann::json& summary);
+
 /// The ONNX bytes of `architecture` with the weights and normalisation of the checkpoint at
 /// `checkpoint_path`, loaded strictly (see load_checkpoint_strict()).
 std::string onnx_from_checkpoint(const NetworkFamily& family, const Architecture& architecture,
