@@ -393,6 +393,16 @@ int run_bench_nasbench201_command(const std::string& table_path,
                              strategy.mean_queries, strategy.wall_seconds);
   }
   spdlog::info("{} runs in {:.1f} s of wall time", options.runs * result.strategies.size(), wall_s);
+  // A run ends without a result when its first architecture alone costs more than the budget:
+  // say so, rather than leave a bare "nan" to be read as a failure.
+  for (const auto& strategy : result.strategies) {
+    if (strategy.runs_with_result == options.runs) continue;
+    spdlog::warn(
+        "{}: {} of {} runs queried no architecture within --budget-s {} (their first "
+        "one cost more); {}",
+        strategy.label, options.runs - strategy.runs_with_result, options.runs, options.budget_s,
+        strategy.runs_with_result == 0 ? "no mean" : "the mean is over the other runs");
+  }
 
   if (!json_path.empty()) {
     write_file(json_path, nascent::tabular_benchmark_json(result).dump(2) + "\n", "--json");

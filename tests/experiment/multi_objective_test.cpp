@@ -255,6 +255,15 @@ TEST(BenchCommandTest, RefusesAnUnwritableOutputAndAUselessBudgetBeforeRunning) 
                                "train_cost_12_s"),
             std::string::npos)
       << budget_output;
+
+  // A budget that the cheapest architecture fits, but not what random draws first: the bare nan
+  // is explained. (The cheapest costs 33 s, a typical one 110 s.)
+  const auto [small_status, small_output] = run_command(common + " --budget-s 50");
+  EXPECT_EQ(small_status, 0);
+  EXPECT_NE(small_output.find("random: 2 of 2 runs queried no architecture within --budget-s 50 "
+                              "(their first one cost more); no mean"),
+            std::string::npos)
+      << small_output;
 }
 
 }  // namespace
