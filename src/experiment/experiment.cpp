@@ -130,6 +130,23 @@ StudyData load_study_data(const ExperimentConfig& config) {
     }
   }
 
+  // The splits are stratified by class: below one image per class some class would be missing
+  // from them, and the accuracy on them would say little.
+  if (config.data.validation_size < data.num_classes) {
+    throw ConfigError(
+        config.path, 0, "data.validation_size",
+        fmt::format("expected at least one image per class, {} for the {} classes of {}, found {}",
+                    data.num_classes, data.num_classes, config.data.directory,
+                    config.data.validation_size));
+  }
+  if (config.data.search_train_size > 0 && config.data.search_train_size < data.num_classes) {
+    throw ConfigError(
+        config.path, 0, "data.search_train_size",
+        fmt::format("expected 0 (all) or at least one image per class, {} for the {} classes of "
+                    "{}, found {}",
+                    data.num_classes, data.num_classes, config.data.directory,
+                    config.data.search_train_size));
+  }
   if (config.data.validation_size >= train.size()) {
     throw ConfigError(
         config.path, 0, "data.validation_size",

@@ -248,6 +248,32 @@ class SearchTest : public ::testing::Test {
   std::string data_dir_;
 };
 
+// Found by a fresh-user test: 3 validation images for 10 classes used to run, "stratified".
+TEST_F(SearchTest, SplitsSmallerThanTheClassesAreRefused) {
+  const auto error_for = [&](const std::string& from, const std::string& to) {
+    std::string text = small_config(data_dir_, 1);
+    text.replace(text.find(from), from.size(), to);
+    const ExperimentConfig config = parse_experiment_config(text, "test.yaml");
+    SearchRunOptions options;
+    options.output_dir = fresh_directory("tiny_split");
+    options.skip_final = true;
+    try {
+      run_search(config, options);
+    } catch (const ConfigError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_for("validation_size: 200", "validation_size: 3"),
+            fmt::format("test.yaml: data.validation_size: expected at least one image per class, "
+                        "4 for the 4 classes of {}, found 3",
+                        data_dir_));
+  EXPECT_EQ(error_for("validation_size: 200", "validation_size: 200\n  search_train_size: 2"),
+            fmt::format("test.yaml: data.search_train_size: expected 0 (all) or at least one "
+                        "image per class, 4 for the 4 classes of {}, found 2",
+                        data_dir_));
+}
+
 TEST_F(SearchTest, FindsTrainsStoresAndReloadsAModel) {
   const std::string out = fresh_directory("end_to_end");
   const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 4), "test.yaml");
