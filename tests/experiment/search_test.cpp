@@ -274,6 +274,35 @@ TEST_F(SearchTest, SplitsSmallerThanTheClassesAreRefused) {
                         data_dir_));
 }
 
+// Found by a fresh-user test: the difference used to be two whole fingerprint lines.
+TEST_F(SearchTest, ResumingWithAnotherConfigNamesTheSettingThatDiffers) {
+  const std::string out = fresh_directory("other_config");
+  SearchRunOptions options;
+  options.output_dir = out;
+  options.skip_final = true;
+  run_search(parse_experiment_config(small_config(data_dir_, 1), "test.yaml"), options);
+
+  const auto refusal = [&](const std::string& from, const std::string& to) {
+    std::string text = small_config(data_dir_, 2);
+    text.replace(text.find(from), from.size(), to);
+    try {
+      run_search(parse_experiment_config(text, "test.yaml"), options);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  const std::string epochs = refusal("train: {epochs: 1,", "train: {epochs: 3,");
+  EXPECT_NE(epochs.find("(first difference: in train was 'epochs=1', now 'epochs=3')"),
+            std::string::npos)
+      << epochs;
+  const std::string added =
+      refusal("learning_rate: 0.05}", "learning_rate: 0.05, precise_batch_norm: false}");
+  EXPECT_NE(added.find("(first difference: in train was nothing, now 'precise_batch_norm=false')"),
+            std::string::npos)
+      << added;
+}
+
 TEST_F(SearchTest, FindsTrainsStoresAndReloadsAModel) {
   const std::string out = fresh_directory("end_to_end");
   const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 4), "test.yaml");
