@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -428,6 +429,39 @@ void parse_data(const Reader& reader, const YAML::Node& node, DataConfig& data) 
   }
 }
 
+/// The strategies a key of the strategy section applies to; empty for keys of every strategy.
+const std::vector<std::string>& strategies_using(const std::string& key) {
+  static const std::map<std::string, std::vector<std::string>> users = {
+      {"population", {"evolution", "nsga2"}},
+      {"sample", {"evolution"}},
+      {"first_improvement", {"local"}},
+      {"learning_rate", {"reinforce"}},
+      {"baseline_decay", {"reinforce"}},
+      {"entropy_weight", {"reinforce"}},
+      {"controller", {"reinforce"}},
+      {"hidden_size", {"reinforce"}},
+      {"controller_learning_rate", {"reinforce"}},
+      {"initial_random", {"local", "bo"}},
+      {"candidates", {"bo"}},
+      {"parents", {"bo"}},
+      {"surrogate", {"bo"}},
+      {"acquisition", {"bo"}},
+      {"ucb_beta", {"bo"}},
+      {"batch", {"bo"}},
+      {"encoding", {"bo"}},
+      {"kernel", {"bo"}},
+      {"min_epochs", {"sh", "hyperband", "bohb"}},
+      {"eta", {"sh", "hyperband", "bohb"}},
+      {"bracket_size", {"sh", "hyperband", "bohb"}},
+      {"random_fraction", {"bohb"}},
+      {"top_fraction", {"bohb"}},
+      {"kde_samples", {"bohb"}},
+  };
+  static const std::vector<std::string> everyone;
+  const auto found = users.find(key);
+  return found == users.end() ? everyone : found->second;
+}
+
 void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOptions& strategy) {
   if (node.IsScalar()) {
     strategy.name = reader.text(node, "strategy");
@@ -518,6 +552,23 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
     if (node["controller_learning_rate"]) {
       strategy.controller_learning_rate =
           reader.number(node["controller_learning_rate"], "strategy.controller_learning_rate");
+    }
+
+    // An option of another strategy would be ignored without a word, and its author would
+    // think it in force.
+    for (const auto& entry : node) {
+      const std::string key = entry.first.as<std::string>();
+      const std::vector<std::string>& users = strategies_using(key);
+      if (users.empty() || std::find(users.begin(), users.end(), strategy.name) != users.end()) {
+        continue;
+      }
+      if (std::find(strategy_names().begin(), strategy_names().end(), strategy.name) ==
+          strategy_names().end()) {
+        break;  // An unknown name gets its own error below.
+      }
+      reader.fail(entry.first, "strategy." + key,
+                  fmt::format("expected an option that {} uses, found one for {} only",
+                              strategy.name, join_choices(users)));
     }
   }
 

@@ -322,30 +322,46 @@ TEST(ExperimentConfig, StrategyNameTypoSuggestsTheClosest) {
 }
 
 TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {
-  const std::string strategy_section =
-      "strategy:\n"
-      "  name: bo\n"
-      "  first_improvement: false\n"
-      "  learning_rate: 0.05\n"
-      "  baseline_decay: 0.95\n"
-      "  entropy_weight: 0\n"
-      "  initial_random: 20\n"
-      "  candidates: 200\n"
-      "  parents: 5\n"
-      "  acquisition: ucb\n"
-      "  ucb_beta: 1.5\n";
-  const ExperimentConfig config =
-      parse_experiment_config(std::string(kMinimal) + strategy_section, "experiment.yaml");
-  EXPECT_EQ(config.strategy.name, "bo");
-  EXPECT_FALSE(config.strategy.first_improvement);
-  EXPECT_DOUBLE_EQ(config.strategy.learning_rate, 0.05);
-  EXPECT_DOUBLE_EQ(config.strategy.baseline_decay, 0.95);
-  EXPECT_DOUBLE_EQ(config.strategy.entropy_weight, 0.0);
-  EXPECT_EQ(config.strategy.initial_random, 20);
-  EXPECT_EQ(config.strategy.candidates, 200);
-  EXPECT_EQ(config.strategy.parents, 5);
-  EXPECT_EQ(config.strategy.acquisition, "ucb");
-  EXPECT_DOUBLE_EQ(config.strategy.ucb_beta, 1.5);
+  const auto parsed = [](const std::string& strategy_section) {
+    return parse_experiment_config(std::string(kMinimal) + strategy_section, "experiment.yaml")
+        .strategy;
+  };
+  const StrategyOptions local =
+      parsed("strategy: {name: local, first_improvement: false, initial_random: 20}\n");
+  EXPECT_EQ(local.name, "local");
+  EXPECT_FALSE(local.first_improvement);
+  EXPECT_EQ(local.initial_random, 20);
+
+  const StrategyOptions reinforce = parsed(
+      "strategy: {name: reinforce, learning_rate: 0.05, baseline_decay: 0.95, entropy_weight: "
+      "0}\n");
+  EXPECT_DOUBLE_EQ(reinforce.learning_rate, 0.05);
+  EXPECT_DOUBLE_EQ(reinforce.baseline_decay, 0.95);
+  EXPECT_DOUBLE_EQ(reinforce.entropy_weight, 0.0);
+
+  const StrategyOptions bo = parsed(
+      "strategy: {name: bo, initial_random: 20, candidates: 200, parents: 5, acquisition: ucb, "
+      "ucb_beta: 1.5}\n");
+  EXPECT_EQ(bo.name, "bo");
+  EXPECT_EQ(bo.initial_random, 20);
+  EXPECT_EQ(bo.candidates, 200);
+  EXPECT_EQ(bo.parents, 5);
+  EXPECT_EQ(bo.acquisition, "ucb");
+  EXPECT_DOUBLE_EQ(bo.ucb_beta, 1.5);
+
+  // An option of another strategy would do nothing: it is refused, with its line. (Found by a
+  // fresh-user test: `random` with `population: 5` used to run without a word.)
+  const ConfigError error = config_error(std::string(kMinimal) +
+                                         "strategy:\n"                     // 5
+                                         "  name: bo\n"                    // 6
+                                         "  first_improvement: false\n");  // 7
+  EXPECT_EQ(error.line(), 7);
+  EXPECT_EQ(error.key_path(), "strategy.first_improvement");
+  EXPECT_STREQ(error.what(),
+               "experiment.yaml:7: strategy.first_improvement: expected an option that bo uses, "
+               "found one for local only");
+  EXPECT_THROW(parse_strategy_spec("random:population=5"), ConfigError);
+  EXPECT_NO_THROW(parse_strategy_spec("nsga2:population=8"));
 
   // The options of the chosen strategy shape the search, so they are in the fingerprint.
   const ExperimentConfig other_beta = parse_experiment_config(
