@@ -828,6 +828,12 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   clock.save(store);
   store.set_study_value("stop_reason", stop_reason);
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
+  if (!options.storage_url.empty()) {
+    // The directory holds no study.db; status, pareto and report point here to find the trials.
+    summary["storage"] = {
+        {"url", redact_url_password(options.storage_url)},
+        {"study", options.study_name.empty() ? config.study : options.study_name}};
+  }
   summary["objectives"] = config.objectives.to_json();
   summary["pareto"] =
       pareto_json(pareto_report(store.trials(), config.objectives), config.objectives);

@@ -22,6 +22,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/eval/training_evaluator.h"
+#include "nascent/experiment/study_pareto.h"
 #include "nascent/store/store.h"
 #include "nascent/train/runtime.h"
 #include "test_support.h"
@@ -317,6 +318,19 @@ TEST_F(SearchTest, StorageUrlPutsTheTrialsInThatStoreAndResumesFromIt) {
   const Store store = Store::open(url, "named", StudyOpenMode::kExisting);
   const auto counts = store.count_by_state();
   EXPECT_EQ(counts.at(TrialState::kComplete) + counts.at(TrialState::kFailed), 3);
+
+  // The directory's readers point to the store, and the store reads as that study.
+  try {
+    study_status(options.output_dir);
+    ADD_FAILURE() << "expected nascent::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("this study's trials are in --storage " + url + " --study named"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(study_pareto(store, options.output_dir)["directory"], options.output_dir);
+
 
   // A larger budget resumes from the same store.
   config.budget.max_trials = 5;
