@@ -28,6 +28,7 @@
 #include "nascent/experiment/worker.h"
 #include "nascent/export/model_export.h"
 #include "nascent/report/html_report.h"
+#include "nascent/store/store.h"
 #include "nascent/strategy/lstm_controller.h"
 #include "nascent/train/runtime.h"
 
@@ -129,6 +130,54 @@ CLI::Validator number_above(double minimum, const std::string& noun) {
 
 std::string format_accuracy(const nlohmann::json& value) {
   return value.is_number() ? fmt::format("{:.2f}%", value.get<double>() * 100.0) : "-";
+}
+
+/// Where a reading command (status, pareto, report) finds its study: a study directory, or
+/// --storage and --study together.
+struct StudySource {
+  std::string directory;
+  std::string storage_url;
+  std::string study;
+
+  /// Refuses any other combination, naming `command`.
+  void validate(const std::string& command) const {
+    if (!storage_url.empty() || !study.empty()) {
+      if (storage_url.empty() || study.empty() || !directory.empty()) {
+        throw nascent::Error(fmt::format(
+            "{}: expected a study directory, or --storage and --study together, found another "
+            "combination",
+            command));
+      }
+      return;
+    }
+    if (directory.empty()) {
+      throw nascent::Error(fmt::format(
+          "{}: expected a study directory, or --storage and --study, found neither", command));
+    }
+  }
+
+  bool in_storage() const { return !storage_url.empty(); }
+
+  /// The study as the commands print it: "DIR" or "NAME in STORE".
+  std::string describe(const nascent::Store& store) const {
+    return in_storage() ? fmt::format("{} in {}", study, store.path()) : directory;
+  }
+};
+
+/// Adds the dir argument and the --storage and --study options of a reading command.
+void add_study_source_options(CLI::App* command, StudySource& source) {
+  command->add_option("dir", source.directory, "Study directory (or --storage and --study)");
+  command->add_option("--storage", source.storage_url,
+                      "Store of a study run by workers or by search --storage: "
+                      "sqlite:///path/study.db or postgresql://user@host:port/database");
+  command->add_option("--study", source.study, "Study name in --storage");
+}
+
+/// The store of an existing study; nothing is created.
+nascent::Store open_study_source(const StudySource& source) {
+  return source.in_storage() ? nascent::Store::open(source.storage_url, source.study,
+                                                    nascent::StudyOpenMode::kExisting)
+                             : nascent::Store::open_study_directory(source.directory);
 }
 
 int run_search_command(const std::string& config_path, const std::string& output_dir,
@@ -522,8 +571,9 @@ std::string format_optional(const nlohmann::json& value, const char* format) {
   return value.is_number() ? fmt::format(fmt::runtime(format), value.get<double>()) : "-";
 }
 
-int run_pareto_command(const std::string& output_dir, bool as_json) {
-  const nlohmann::json pareto = nascent::study_pareto(output_dir);
+int run_pareto_command(const StudySource& source, bool as_json) {
+  const nascent::Store store = open_study_source(source);
+  const nlohmann::json pareto = nascent::study_pareto(store, source.directory);
   if (as_json) {
     std::cout << pareto.dump(2) << "\n";
     return 0;
@@ -533,7 +583,7 @@ int run_pareto_command(const std::string& output_dir, bool as_json) {
     constraints +=
         fmt::format(" {} {} {};", metric, metric == "accuracy" ? ">=" : "<=", bound.get<double>());
   }
-  std::cout << fmt::format("study {}: objectives {}; constraints:{}\n", output_dir,
+  std::cout << fmt::format("study {}: objectives {}; constraints:{}\n", source.describe(store),
                            fmt::join(pareto["objectives"].get<std::vector<std::string>>(), ", "),
                            constraints.empty() ? " none" : constraints);
   std::cout << pareto["message"].get<std::string>() << "\n";
@@ -565,8 +615,9 @@ int run_export_command(const nascent::ModelExportOptions& options) {
   return 0;
 }
 
-int run_report_command(const std::string& output_dir, const std::string& output) {
-  const nlohmann::json result = nascent::write_study_report(output_dir, output);
+int run_report_command(const StudySource& source, const std::string& output) {
+  const nlohmann::json result =
+      nascent::write_study_report(open_study_source(source), source.directory, output);
   std::cout << fmt::format("report of {} trials written to {} ({} bytes)\n",
                            result["trials"].get<int64_t>(), result["output"].get<std::string>(),
                            result["bytes"].get<int64_t>());
@@ -620,15 +671,11 @@ int main(int argc, char** argv) {
                      "postgresql://user@host:port/database");
   search->add_option("--study", search_study, "Study name in --storage (default: the config's)");
 
-  std::string status_dir;
+  StudySource status_source;
   bool status_json = false;
   auto* status = app.add_subcommand("status", "Show the state of a study directory");
-  std::string status_storage;
-  std::string status_study;
-  status->add_option("dir", status_dir, "Study directory (or --storage and --study)");
+  add_study_source_options(status, status_source);
   status->add_flag("--json", status_json, "Print the status as JSON");
-  status->add_option("--storage", status_storage, "Shared store of a study run by workers");
-  status->add_option("--study", status_study, "Study name in the shared store");
 
   std::string evaluate_dir;
   int64_t evaluate_threads = 2;
@@ -763,10 +810,10 @@ int main(int argc, char** argv) {
                    "Override data.validation_size (images each architecture is validated on)")
       ->transform(integer_at_least(1));
   proxies->add_option("--json", proxies_json, "Also write every score and accuracy to this file");
-  std::string pareto_dir;
+  StudySource pareto_source;
   bool pareto_json = false;
   auto* pareto = app.add_subcommand("pareto", "Print the Pareto front of a study");
-  pareto->add_option("dir", pareto_dir, "Study directory")->required();
+  add_study_source_options(pareto, pareto_source);
   pareto->add_flag("--json", pareto_json, "Print the front as JSON");
 
   nascent::ModelExportOptions export_options;
@@ -780,10 +827,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   export_command->add_option("--output", export_options.output, "File to write")->required();
 
-  std::string report_dir;
+  StudySource report_source;
   std::string report_output;
   auto* report = app.add_subcommand("report", "Write a self-contained HTML report of a study");
-  report->add_option("dir", report_dir, "Study directory")->required();
+  add_study_source_options(report, report_source);
   report->add_option("--output", report_output, "HTML file to write")->required();
 
   try {
@@ -826,19 +873,12 @@ int main(int argc, char** argv) {
                                 seed, search_storage, search_study);
     }
     if (*status) {
-      if (!status_storage.empty() || !status_study.empty()) {
-        if (status_storage.empty() || status_study.empty() || !status_dir.empty()) {
-          throw nascent::Error(
-              "status: expected a study directory, or --storage and --study together, found "
-              "another combination");
-        }
-        return run_shared_status_command(status_storage, status_study, status_json);
+      status_source.validate("status");
+      if (status_source.in_storage()) {
+        return run_shared_status_command(status_source.storage_url, status_source.study,
+                                         status_json);
       }
-      if (status_dir.empty()) {
-        throw nascent::Error(
-            "status: expected a study directory, or --storage and --study, found neither");
-      }
-      return run_status_command(status_dir, status_json);
+      return run_status_command(status_source.directory, status_json);
     }
     if (*evaluate) return run_evaluate_command(evaluate_dir, evaluate_threads);
     if (*create_study) {
@@ -850,9 +890,15 @@ int main(int argc, char** argv) {
       return run_proxies_command(proxies_config, proxies_options, proxies_train_size,
                                  proxies_validation_size, proxies_json);
     }
-    if (*pareto) return run_pareto_command(pareto_dir, pareto_json);
+    if (*pareto) {
+      pareto_source.validate("pareto");
+      return run_pareto_command(pareto_source, pareto_json);
+    }
     if (*export_command) return run_export_command(export_options);
-    if (*report) return run_report_command(report_dir, report_output);
+    if (*report) {
+      report_source.validate("report");
+      return run_report_command(report_source, report_output);
+    }
     if (*nasbench201) {
       for (const auto& spec : bench_strategies) {
         nascent::TabularBenchmarkStrategy strategy;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <sstream>
 #include <unordered_map>
+#include <vector>
 
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
@@ -324,27 +326,40 @@ std::string lock_path(const std::string& output_dir) {
   return (fs::path(output_dir) / "study.lock").string();
 }
 
+/// Whether `descriptor` is still the file at `path`: a refused search removes the lock file it
+/// created, so a lock taken on a file that was removed meanwhile guards nothing.
+bool is_file_at(int descriptor, const std::string& path) {
+  struct stat opened {};
+  struct stat named {};
+  return fstat(descriptor, &opened) == 0 && stat(path.c_str(), &named) == 0 &&
+         opened.st_dev == named.st_dev && opened.st_ino == named.st_ino;
+}
+
 /// An exclusive lock on a study directory for the life of one search process. The kernel
 /// releases it when the process dies, however it dies, so a stale lock never blocks a resume.
 class StudyLock {
  public:
-  explicit StudyLock(const std::string& output_dir) {
-    const std::string path = lock_path(output_dir);
-    descriptor_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (descriptor_ < 0) {
-      throw Error(
-          fmt::format("{}: expected a writable study directory, found that the lock file "
-                      "cannot be created",
-                      output_dir));
-    }
-    if (flock(descriptor_, LOCK_EX | LOCK_NB) != 0) {
-      char owner[32] = {};
-      const ssize_t length = pread(descriptor_, owner, sizeof(owner) - 1, 0);
+  explicit StudyLock(const std::string& output_dir) : path_(lock_path(output_dir)) {
+    while (true) {
+      created_ = !fs::exists(path_);
+      descriptor_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (descriptor_ < 0) {
+        throw Error(
+            fmt::format("{}: expected a writable study directory, found that the lock file "
+                        "cannot be created",
+                        output_dir));
+      }
+      if (flock(descriptor_, LOCK_EX | LOCK_NB) != 0) {
+        char owner[32] = {};
+        const ssize_t length = pread(descriptor_, owner, sizeof(owner) - 1, 0);
+        close(descriptor_);
+        throw Error(
+            fmt::format("{}: expected no other nascent search on this study, found one "
+                        "running (pid {}); wait for it or use another --out",
+                        output_dir, length > 0 ? std::string(owner, length) : "unknown"));
+      }
+      if (is_file_at(descriptor_, path_)) break;
       close(descriptor_);
-      throw Error(
-          fmt::format("{}: expected no other nascent search on this study, found one "
-                      "running (pid {}); wait for it or use another --out",
-                      output_dir, length > 0 ? std::string(owner, length) : "unknown"));
     }
     const std::string pid = std::to_string(getpid());
     if (ftruncate(descriptor_, 0) == 0) {
@@ -355,8 +370,16 @@ class StudyLock {
   StudyLock(const StudyLock&) = delete;
   StudyLock& operator=(const StudyLock&) = delete;
 
+  /// Removes the lock file if this search created it, for a search refused after taking the
+  /// lock. Removed while still held, so that no other search locks it in between.
+  void remove_if_created() const {
+    if (created_) unlink(path_.c_str());
+  }
+
  private:
+  std::string path_;
   int descriptor_ = -1;
+  bool created_ = false;
 };
 
 /// Whether a search process holds the study's lock now. Takes and drops a shared lock, which
@@ -396,6 +419,28 @@ void check_output_directory_possible(const std::string& output_dir) {
   if (access(existing.c_str(), W_OK | X_OK) != 0) {
     throw refuse(
         fmt::format("that {} cannot be written: {}", existing.string(), std::strerror(errno)));
+  }
+}
+
+/// The directories that creating `output_dir` would make, deepest first.
+std::vector<fs::path> missing_directories(const std::string& output_dir) {
+  std::vector<fs::path> missing;
+  std::error_code status_error;
+  for (fs::path directory = fs::path(output_dir).lexically_normal();
+       !directory.empty() && !fs::exists(directory, status_error);
+       directory = directory.parent_path()) {
+    missing.push_back(directory);
+  }
+  return missing;
+}
+
+/// Removes the directories a refused search made, those it left empty, so that a refusal
+/// leaves the file system as it was.
+void remove_if_empty(const std::vector<fs::path>& directories) {
+  std::error_code ignored;  // a directory that cannot be removed is left, as it would have been
+  for (const fs::path& directory : directories) {
+    if (!fs::is_empty(directory, ignored) || ignored) return;
+    fs::remove(directory, ignored);
   }
 }
 
@@ -854,11 +899,25 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
                                 : make_search_evaluator(config, data.search_train, data.validation);
   check_space_admits_valid(config, *evaluator, data.input);
 
-  // Open or resume the study, one process at a time.
-  prepare_output_directory(options.output_dir);
-  const StudyLock lock(options.output_dir);
-  Store store = open_search_store(config, options);
-  check_or_record_config(store, config, data);
+  // Open or resume the study, one process at a time. A refusal here leaves behind nothing this
+  // run created: not the lock file, not a new, empty --out directory.
+  const std::vector<fs::path> new_directories = missing_directories(options.output_dir);
+  std::optional<StudyLock> lock;
+  std::optional<Store> opened_store;
+  try {
+    prepare_output_directory(options.output_dir);
+    lock.emplace(options.output_dir);
+    opened_store.emplace(open_search_store(config, options));
+    check_or_record_config(*opened_store, config, data);
+  } catch (...) {
+    opened_store.reset();
+    if (lock) lock->remove_if_created();
+    lock.reset();
+    remove_if_empty(new_directories);
+    throw;
+  }
+  Store store = std::move(*opened_store);
+  opened_store.reset();
   const int64_t interrupted = store.interrupt_running_trials(unix_now());
   const std::vector<TrialRecord> history = store.trials();
   if (!history.empty()) {
@@ -879,6 +938,12 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   clock.save(store);
   store.set_study_value("stop_reason", stop_reason);
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
+  if (!options.storage_url.empty()) {
+    // The directory holds no study.db; status, pareto and report point here to find the trials.
+    summary["storage"] = {
+        {"url", redact_url_password(options.storage_url)},
+        {"study", options.study_name.empty() ? config.study : options.study_name}};
+  }
   summary["objectives"] = config.objectives.to_json();
   summary["pareto"] =
       pareto_json(pareto_report(store.trials(), config.objectives), config.objectives);

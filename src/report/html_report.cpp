@@ -513,17 +513,20 @@ std::string render_html_report(const ReportInput& input) {
 }
 
 nlohmann::json write_study_report(const std::string& study_dir, const std::string& output) {
-  const Store store = Store::open_study_directory(study_dir);
+  return write_study_report(Store::open_study_directory(study_dir), study_dir, output);
+}
+
+nlohmann::json write_study_report(const Store& store, const std::string& study_dir,
+                                  const std::string& output) {
   ReportInput input;
   input.trials = store.trials();
-  const std::string db = (fs::path(study_dir) / "study.db").string();
   const auto config_text = store.study_value("config_text");
   if (!config_text) {
-    throw Error(
-        fmt::format("{}: expected the experiment file stored with the study, found none", db));
+    throw Error(fmt::format("{}: expected the experiment file stored with the study, found none",
+                            store.path()));
   }
-  const ExperimentConfig config =
-      parse_experiment_config(*config_text, store.study_value("config_path").value_or(db));
+  const ExperimentConfig config = parse_experiment_config(
+      *config_text, store.study_value("config_path").value_or(store.path()));
   input.title = "nascent study " + config.study;
   input.objectives = config.objectives;
   input.family = config.network;
@@ -531,7 +534,7 @@ nlohmann::json write_study_report(const std::string& study_dir, const std::strin
   if (const auto shape = study_input_shape(store, study_dir)) input.input = *shape;
 
   const std::string summary_path = (fs::path(study_dir) / "summary.json").string();
-  if (fs::exists(summary_path)) {
+  if (!study_dir.empty() && fs::exists(summary_path)) {
     std::ifstream file(summary_path);
     try {
       input.summary = nlohmann::json::parse(file);

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string_view>
 
 #include "nascent/core/error.h"
@@ -21,8 +23,30 @@ constexpr std::string_view kPostgresSchemes[] = {"postgresql://", "postgres://"}
 /// The study value that names the study a SQLite file holds.
 constexpr const char* kStudyNameKey = "study_name";
 
+/// Commands that only join a study (status, worker) must not leave a new database behind when
+/// the path is mistyped, so the file is looked at before SQLite, which would create it.
+void require_existing_sqlite_file(const std::string& url, const std::string& path) {
+  std::error_code status_error;
+  const auto status = std::filesystem::status(path, status_error);
+  std::string found;
+  if (!std::filesystem::exists(status)) {
+    found = "no file";
+  } else if (!std::filesystem::is_regular_file(status)) {
+    found = "something that is not a file";
+  } else if (std::filesystem::file_size(path, status_error) == 0) {
+    found = "an empty file";
+  } else {
+    return;
+  }
+  throw StoreError(
+      fmt::format("--storage {}: expected an existing nascent store, found {}", url, found));
+}
+
 /// A SQLite file holds one study, named when it was created; a second name is refused rather
-/// than mixed into the same trials.
+/// than mixed into the same trials. The study of a search directory (DIR/study.db, written by
+/// `nascent search --out DIR`) has no name and is refused under every name, before anything is
+/// written: naming it would change a store that create-study then refuses, and status would
+/// call it missing while create-study calls it taken.
 void open_sqlite_study(Store& store, const std::string& study, StudyOpenMode mode) {
   store.in_transaction([&] {
     const auto stored = store.study_value(kStudyNameKey);
@@ -33,6 +57,16 @@ void open_sqlite_study(Store& store, const std::string& study, StudyOpenMode mod
                       "holds one study; use another file for another study)",
                       store.path(), study, *stored));
     }
+    if (store.study_value("fingerprint") || store.study_value("config_text") ||
+        !store.trials().empty()) {
+      const std::string directory = std::filesystem::path(store.path()).parent_path().string();
+      throw StoreError(fmt::format(
+          "{}: expected study '{}', found the unnamed study of a search directory (nascent "
+          "search --out {}); read it with nascent status, pareto or report {}, and use another "
+          "file for study '{}'",
+          store.path(), study, directory.empty() ? "." : directory,
+          directory.empty() ? "." : directory, study));
+    }
     if (mode == StudyOpenMode::kExisting) {
       throw StoreError(
           fmt::format("{}: expected study '{}', found no study; create it first "
@@ -41,6 +75,24 @@ void open_sqlite_study(Store& store, const std::string& study, StudyOpenMode mod
     }
     store.set_study_value(kStudyNameKey, study);
   });
+}
+
+/// A search run with --out DIR --storage URL keeps its trials in URL and records where in
+/// DIR/summary.json; for such a directory, the words that point there ("" otherwise).
+std::string where_the_trials_are(const std::string& study_dir) {
+  std::ifstream file(std::filesystem::path(study_dir) / "summary.json");
+  if (!file) return "";
+  const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
+  if (summary.is_discarded() || !summary.contains("storage")) return "";
+  const nlohmann::json& storage = summary["storage"];
+  if (!storage.is_object() || !storage.value("url", nlohmann::json()).is_string() ||
+      !storage.value("study", nlohmann::json()).is_string()) {
+    return "";
+  }
+  return fmt::format(
+      "; this study's trials are in --storage {} --study {} (give those instead "
+      "of the directory)",
+      storage["url"].get<std::string>(), storage["study"].get<std::string>());
 }
 
 }  // namespace
@@ -64,6 +116,7 @@ Store Store::open(const std::string& url, const std::string& study, StudyOpenMod
       throw StoreError(fmt::format(
           "--storage {}: expected sqlite://PATH (sqlite:///abs/study.db), found no path", url));
     }
+    if (mode == StudyOpenMode::kExisting) require_existing_sqlite_file(url, path);
     Store store(path);
     open_sqlite_study(store, study, mode);
     return store;
@@ -93,8 +146,8 @@ std::optional<std::string> Store::study_value(const std::string& key) const {
 Store Store::open_study_directory(const std::string& study_dir) {
   const std::filesystem::path db = std::filesystem::path(study_dir) / "study.db";
   if (!std::filesystem::is_regular_file(db)) {
-    throw Error(
-        fmt::format("{}: expected a study directory holding study.db, found none", study_dir));
+    throw Error(fmt::format("{}: expected a study directory holding study.db, found none{}",
+                            study_dir, where_the_trials_are(study_dir)));
   }
   if (std::filesystem::file_size(db) == 0) {
     throw Error(

@@ -22,6 +22,7 @@
 
 #include "nascent/core/error.h"
 #include "nascent/eval/training_evaluator.h"
+#include "nascent/experiment/study_pareto.h"
 #include "nascent/export/model_export.h"
 #include "nascent/store/store.h"
 #include "nascent/train/runtime.h"
@@ -412,6 +413,18 @@ TEST_F(SearchTest, StorageUrlPutsTheTrialsInThatStoreAndResumesFromIt) {
   const auto counts = store.count_by_state();
   EXPECT_EQ(counts.at(TrialState::kComplete) + counts.at(TrialState::kFailed), 3);
 
+  // The directory's readers point to the store, and the store reads as that study.
+  try {
+    study_status(options.output_dir);
+    ADD_FAILURE() << "expected nascent::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("this study's trials are in --storage " + url + " --study named"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(study_pareto(store, options.output_dir)["directory"], options.output_dir);
+
   // A larger budget resumes from the same store.
   config.budget.max_trials = 5;
   const nlohmann::json summary = run_search(config, options);
@@ -438,6 +451,40 @@ TEST_F(SearchTest, StudyCreatedForWorkersIsRefused) {
     EXPECT_NE(std::string(error.what()).find("created for workers"), std::string::npos)
         << error.what();
   }
+}
+
+TEST_F(SearchTest, ARefusedSearchLeavesNothingBehind) {
+  // Found by a new-user test: refused searches left study.lock, and a new --out directory.
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  const std::string parent = fresh_directory("refused_search");
+  SearchRunOptions options;
+  options.output_dir = parent + "/new/deeper";
+  options.storage_url = "mysql://localhost/studies";
+  options.skip_final = true;
+  const auto expect_refused = [&](const std::string& expected) {
+    try {
+      run_search(config, options);
+      ADD_FAILURE() << "no error; expected one containing: " << expected;
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+    }
+  };
+  expect_refused("--storage: expected sqlite://PATH or postgresql://");
+  EXPECT_TRUE(std::filesystem::is_empty(parent));
+
+  // An existing directory stays, as it was.
+  options.output_dir = parent;
+  expect_refused("--storage: expected sqlite://PATH or postgresql://");
+  EXPECT_TRUE(std::filesystem::is_empty(parent));
+
+  // A study.db that is no nascent store is refused, and left alone with nothing beside it.
+  options.storage_url.clear();
+  write_text(parent + "/study.db", "not a database, but not empty either");
+  expect_refused(parent + "/study.db");
+  EXPECT_FALSE(std::filesystem::exists(parent + "/study.lock"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(parent),
+                          std::filesystem::directory_iterator()),
+            1);
 }
 
 TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {

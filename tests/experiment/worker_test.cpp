@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -65,6 +66,28 @@ std::string read_text(const std::string& path) {
   std::stringstream text;
   text << file.rdbuf();
   return text.str();
+}
+
+/// What a `nascent` command printed, and how it exited.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+  std::string errors;
+};
+
+/// Runs `nascent ARGUMENTS` to the end; `scratch` is a directory for its captured output.
+CommandResult run_nascent(const std::string& arguments, const std::string& scratch) {
+  const std::string output_path = scratch + "/command.out";
+  const std::string errors_path = scratch + "/command.err";
+  const int status = std::system(
+      fmt::format("{} {} >{} 2>{}", NASCENT_BINARY, arguments, output_path, errors_path).c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.output = read_text(output_path);
+  result.errors = read_text(errors_path);
+  std::filesystem::remove(output_path);
+  std::filesystem::remove(errors_path);
+  return result;
 }
 
 class WorkerTest : public ::testing::TestWithParam<std::string> {
@@ -328,6 +351,32 @@ TEST_P(WorkerTest, EightWorkersStartedAtTheSameInstant) {
   EXPECT_EQ(reported, kMaxTrials);
 }
 
+TEST_P(WorkerTest, ParetoAndReportReadAStudyFromItsStore) {
+  create(3, 0.0);
+  ASSERT_EQ(wait_exit(start_worker("only")), 0);
+  const std::string source = fmt::format("--storage '{}' --study {}", url_, study_);
+
+  const CommandResult pareto = run_nascent("pareto " + source, directory_);
+  EXPECT_EQ(pareto.exit_code, 0) << pareto.errors;
+  EXPECT_CONTAINS(pareto.output, fmt::format("study {} in ", study_));
+  EXPECT_CONTAINS(pareto.output, "front:");
+
+  const std::string html = directory_ + "/report.html";
+  const CommandResult report =
+      run_nascent(fmt::format("report {} --output {}", source, html), directory_);
+  EXPECT_EQ(report.exit_code, 0) << report.errors;
+  EXPECT_CONTAINS(report.output, "report of 3 trials written to " + html);
+  EXPECT_CONTAINS(read_text(html), "chart-accuracy-trial");
+
+  EXPECT_CONTAINS(run_nascent("pareto " + directory_ + " " + source, directory_).errors,
+                  "pareto: expected a study directory, or --storage and --study together, found "
+                  "another combination");
+  EXPECT_CONTAINS(run_nascent("report --output x.html --study " + study_, directory_).errors,
+                  "report: expected a study directory, or --storage and --study together");
+  EXPECT_CONTAINS(run_nascent("pareto", directory_).errors,
+                  "pareto: expected a study directory, or --storage and --study, found neither");
+}
+
 INSTANTIATE_TEST_SUITE_P(BothBackEnds, WorkerTest,
                          ::testing::Values(std::string("sqlite"), std::string("postgresql")),
                          [](const auto& info) { return info.param; });
@@ -373,6 +422,86 @@ TEST(CreateStudyTest, BadSettingsAreNamed) {
   options.table_trial_s = 2.0;
   EXPECT_CONTAINS(error_message([&] { create_study(config, options); }),
                   "--table-trial-s: expected --table as well");
+}
+
+TEST(CreateStudyTest, ARefusedCreateStudyLeavesASearchDirectoryStudyAsItWas) {
+  // Found by a new-user test: create-study on DIR/study.db of `nascent search --out DIR` was
+  // refused, yet had already named the study in the file; and status called that study missing.
+  const std::string directory = fresh_directory("create_study_on_search_directory");
+  {
+    Store search_store(directory + "/study.db");
+    search_store.set_study_value("fingerprint", "space: nasbench201");
+    search_store.set_study_value("config_text", study_config(5));
+    search_store.begin_trial("arch-a", "hash-a", 1.0);
+  }
+  const std::string url = "sqlite://" + directory + "/study.db";
+  CreateStudyOptions options;
+  options.storage_url = url;
+  options.study = "shared";
+  const std::string message = error_message(
+      [&] { create_study(parse_experiment_config(study_config(5), "distributed.yaml"), options); });
+  EXPECT_CONTAINS(message,
+                  "expected study 'shared', found the unnamed study of a search "
+                  "directory (nascent search --out " +
+                      directory + ")");
+
+  const Store store(directory + "/study.db");
+  for (const char* key : {"study_name", "worker_settings", "config_path", "created_at", "seed"}) {
+    EXPECT_EQ(store.study_value(key), std::nullopt) << key;
+  }
+  EXPECT_EQ(store.study_value("fingerprint"), "space: nasbench201");
+  EXPECT_EQ(store.trials().size(), 1u);
+
+  // status agrees with create-study on what the file holds, and points to the directory.
+  const CommandResult status =
+      run_nascent(fmt::format("status --storage {} --study shared", url), directory);
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_CONTAINS(status.errors, "found the unnamed study of a search directory");
+  EXPECT_CONTAINS(status.errors, "read it with nascent status, pareto or report " + directory);
+  EXPECT_EQ(store.study_value("study_name"), std::nullopt);
+}
+
+TEST(JoinStudyTest, AMissingSqliteFileIsRefusedAndNotCreated) {
+  // Found by a new-user test: a mistyped path gave status and worker a new, empty store there.
+  const std::string directory = fresh_directory("join_missing_file");
+  const std::string scratch = fresh_directory("join_missing_file_scratch");
+  for (const std::string command : {"status", "worker"}) {
+    const std::string url = "sqlite://" + directory + "/typo_" + command + ".db";
+    const CommandResult result =
+        run_nascent(fmt::format("{} --storage {} --study x", command, url), scratch);
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_EQ(result.errors, fmt::format("nascent: error: --storage {}: expected an existing "
+                                         "nascent store, found no file\n",
+                                         url));
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(directory));
+
+  // An empty file is no store either, and stays empty.
+  testing_support::write_text(directory + "/empty.db", "");
+  EXPECT_CONTAINS(error_message([&] {
+                    Store::open("sqlite://" + directory + "/empty.db", "x",
+                                StudyOpenMode::kExisting);
+                  }),
+                  "expected an existing nascent store, found an empty file");
+  EXPECT_EQ(std::filesystem::file_size(directory + "/empty.db"), 0u);
+}
+
+TEST(JoinStudyTest, AResultsDirectoryNamesTheStoreItsSearchUsed) {
+  // `nascent search --out DIR --storage URL` leaves summary.json in DIR and the trials in URL.
+  const std::string directory = fresh_directory("results_in_storage");
+  testing_support::write_text(
+      directory + "/summary.json",
+      R"({"storage": {"url": "sqlite:///srv/studies.db", "study": "cifar"}, "best": null})");
+  for (const std::string command : {"status", "pareto"}) {
+    const CommandResult result = run_nascent(command + " " + directory, directory);
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_CONTAINS(result.errors,
+                    directory +
+                        ": expected a study directory holding study.db, found none; this "
+                        "study's trials are in --storage sqlite:///srv/studies.db "
+                        "--study cifar");
+  }
+  EXPECT_FALSE(std::filesystem::exists(directory + "/study.db"));
 }
 
 }  // namespace

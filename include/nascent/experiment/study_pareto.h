@@ -18,6 +18,11 @@ namespace nascent {
 /// when the data's shape is known. Throws nascent::Error when DIR holds no study.
 nlohmann::json study_pareto(const std::string& output_dir);
 
+/// The same for an opened store: a study run by workers, or a search run with --storage.
+/// `study_dir`, when not empty, is the directory of that search (its summary.json knows the
+/// data's shape if the store does not) and is reported as "directory".
+nlohmann::json study_pareto(const Store& store, const std::string& study_dir);
+
 /// The image shape of a study's data: stored when the search starts, or (older studies) read
 /// from summary.json; nothing when neither is there.
 std::optional<ImageShape> study_input_shape(const Store& store, const std::string& output_dir);

@@ -10,6 +10,7 @@
 
 #include "nascent/eval/objectives.h"
 #include "nascent/nn/network_family.h"
+#include "nascent/store/store.h"
 #include "nascent/store/trial.h"
 
 namespace nascent {
@@ -36,5 +37,11 @@ std::string render_html_report(const ReportInput& input);
 /// writes the page to `output` and returns {"output", "trials", "bytes"}. Throws
 /// nascent::Error when the directory holds no study or the file cannot be written.
 nlohmann::json write_study_report(const std::string& study_dir, const std::string& output);
+
+/// The same for an opened store: a study run by workers, or a search run with --storage.
+/// `study_dir`, when not empty, is the directory of that search, whose summary.json is read
+/// when present.
+nlohmann::json write_study_report(const Store& store, const std::string& study_dir,
+                                  const std::string& output);
 
 }  // namespace nascent

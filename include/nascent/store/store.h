@@ -39,13 +39,18 @@ class Store {
   /// `postgresql://user@host:port/database` (any libpq connection URI). A SQLite file holds
   /// one study; a PostgreSQL database holds any number. Throws nascent::StoreError naming the
   /// URL (without its password) when it is malformed, unreachable, holds a schema this build
-  /// cannot use, or lacks the study in kExisting mode.
+  /// cannot use, or lacks the study in kExisting mode. In kExisting mode a missing or empty
+  /// SQLite file is refused and nothing is created. A SQLite file holding the unnamed study of
+  /// a search directory (`nascent search --out DIR`, DIR/study.db) is refused under any name,
+  /// before anything is written to it.
   static Store open(const std::string& url, const std::string& study, StudyOpenMode mode);
 
   /// Opens DIR/study.db of an existing study directory, for the commands that read a study
   /// (status, pareto, report, export). Throws nascent::Error naming the directory when study.db
-  /// is missing or empty (nothing is created), or when the directory is not writable (SQLite
-  /// writes its lock files beside the database even to read it).
+  /// is missing or empty (nothing is created; when DIR/summary.json records the --storage and
+  /// --study of a search that kept its trials elsewhere, the message names them), or when the
+  /// directory is not writable (SQLite writes its lock files beside the database even to read
+  /// it).
   static Store open_study_directory(const std::string& study_dir);
 
   /// Takes over an opened back end (tests and open()).
@@ -133,5 +138,8 @@ class Store {
  private:
   std::unique_ptr<StoreBackend> backend_;
 };
+
+/// `url` with the password, if any, replaced by "***", for messages and files.
+std::string redact_url_password(const std::string& url);
 
 }  // namespace nascent

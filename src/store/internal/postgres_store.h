@@ -12,9 +12,6 @@ struct pg_conn;
 
 namespace nascent {
 
-/// `url` with the password, if any, replaced by "***", for messages.
-std::string redact_url_password(const std::string& url);
-
 /// One study in a PostgreSQL database, reached through libpq. The tables (nascent_schema,
 /// nascent_studies, nascent_study_values, nascent_trials, nascent_epochs) are created on first
 /// use; a database whose nascent_schema holds another version is refused. See nascent::Store
