@@ -623,9 +623,19 @@ struct StudyClock {
   }
   void stop_search() { search_stopped_at = search_elapsed(); }
 
+  /// Stores the clock, when it was stored, and whether the search's part still runs, so that
+  /// `nascent status` can add the seconds since then while the search holds the study. One
+  /// transaction: one commit rather than four.
   void save(Store& store) const {
+    store.in_transaction([&] { write(store); });
+  }
+
+  /// save() within a transaction the caller holds.
+  void write(Store& store) const {
     store.set_study_value("search_elapsed_s", fmt::format("{}", search_elapsed()));
     store.set_study_value("elapsed_s", fmt::format("{}", study_elapsed()));
+    store.set_study_value("clock_saved_at", fmt::format("{}", unix_now()));
+    store.set_study_value("search_clock_running", search_stopped_at ? "0" : "1");
   }
 };
 
@@ -668,9 +678,12 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
   context.seed = derive_seed(config.seed, architecture.hash());
   context.epochs = epochs;
   context.on_epoch = [&](const EpochMetrics& metrics) {
-    store.add_epoch(record.id, metrics);
-    // The time spent so far counts even if the process is killed before the trial ends.
-    clock.save(store);
+    // The time spent so far counts even if the process is killed before the trial ends; one
+    // transaction, so that no stored epoch is missing from the stored clock.
+    store.in_transaction([&] {
+      store.add_epoch(record.id, metrics);
+      clock.write(store);
+    });
   };
   context.on_step = events.on_step;
   // Pruning sees the trials stored before this one, so a resumed study decides the same.
@@ -930,6 +943,9 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   state.num_classes = data.num_classes;
   clock.study_before = stored_double(store, "elapsed_s", 0.0);
   clock.search_before = stored_double(store, "search_elapsed_s", 0.0);
+  // From now on the clock runs: stored at once, so that status counts from this run's start
+  // rather than from when an earlier run stopped.
+  clock.save(store);
 
   // Search.
   const std::string stop_reason =
@@ -1018,7 +1034,14 @@ nlohmann::json study_status(const std::string& output_dir) {
   }
   status["max_trials"] = std::stoll(store.study_value("max_trials").value_or("0"));
   status["time_limit_min"] = std::stod(store.study_value("time_limit_min").value_or("0"));
-  status["search_elapsed_s"] = stored_double(store, "search_elapsed_s", 0.0);
+  // The clock is stored after every epoch; while a search holds the study and its clock runs,
+  // the seconds since then count too (found by a fresh-user test: 0 s during a first trial).
+  double search_elapsed_s = stored_double(store, "search_elapsed_s", 0.0);
+  if (search_running && store.study_value("search_clock_running").value_or("0") == "1") {
+    search_elapsed_s +=
+        std::max(0.0, unix_now() - stored_double(store, "clock_saved_at", unix_now()));
+  }
+  status["search_elapsed_s"] = search_elapsed_s;
   status["stop_reason"] = store.study_value("stop_reason").value_or("");
   status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
   status["best"] = nullptr;

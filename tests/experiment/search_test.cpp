@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -302,6 +303,36 @@ TEST_F(SearchTest, ResumingWithAnotherConfigNamesTheSettingThatDiffers) {
   EXPECT_NE(added.find("(first difference: in train was nothing, now 'precise_batch_norm=false')"),
             std::string::npos)
       << added;
+}
+
+// Found by a fresh-user test: status said "search elapsed 0s" 30 s into a first trial, because
+// the clock is stored only after each epoch.
+TEST(StudyStatus, ASearchesClockRunsOnBetweenItsSaves) {
+  const std::string out = fresh_directory("running_clock");
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  {
+    Store store(out + "/study.db");
+    store.set_study_value("search_elapsed_s", "5");
+    store.set_study_value("clock_saved_at", fmt::format("{}", now - 10.0));
+    store.set_study_value("search_clock_running", "1");
+  }
+
+  // Not held by a search: the stored clock.
+  EXPECT_DOUBLE_EQ(study_status(out)["search_elapsed_s"].get<double>(), 5.0);
+
+  // Held, as a search holds it: 10 more seconds.
+  const int lock = open((out + "/study.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX | LOCK_NB), 0);
+  const double running = study_status(out)["search_elapsed_s"].get<double>();
+  EXPECT_GE(running, 15.0);
+  EXPECT_LT(running, 25.0);
+
+  // The search's part over (retraining the final model): the stored clock again.
+  Store(out + "/study.db").set_study_value("search_clock_running", "0");
+  EXPECT_DOUBLE_EQ(study_status(out)["search_elapsed_s"].get<double>(), 5.0);
+  close(lock);
 }
 
 TEST_F(SearchTest, FindsTrainsStoresAndReloadsAModel) {
