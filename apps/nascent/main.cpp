@@ -319,8 +319,7 @@ int run_status_command(const std::string& output_dir, bool as_json) {
                              format_count(best["params"].get<int64_t>()),
                              best["arch"].get<std::string>());
   }
-  std::cout << fmt::format("  final model: {}\n",
-                           status["final_model"].get<bool>() ? "model.pt" : "not yet trained");
+  std::cout << fmt::format("  final model: {}\n", status["final_model_state"].get<std::string>());
   return 0;
 }
 

@@ -1037,12 +1037,16 @@ nlohmann::json study_status(const std::string& output_dir) {
   // The clock is stored after every epoch; while a search holds the study and its clock runs,
   // the seconds since then count too (found by a fresh-user test: 0 s during a first trial).
   double search_elapsed_s = stored_double(store, "search_elapsed_s", 0.0);
-  if (search_running && store.study_value("search_clock_running").value_or("0") == "1") {
+  const bool clock_running =
+      search_running && store.study_value("search_clock_running").value_or("0") == "1";
+  if (clock_running) {
     search_elapsed_s +=
         std::max(0.0, unix_now() - stored_double(store, "clock_saved_at", unix_now()));
   }
   status["search_elapsed_s"] = search_elapsed_s;
-  status["stop_reason"] = store.study_value("stop_reason").value_or("");
+  // A resumed search keeps the stop reason of the run before until it stops again.
+  status["stop_reason"] =
+      clock_running ? std::string() : store.study_value("stop_reason").value_or("");
   status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
   status["best"] = nullptr;
   // With constraints, the best so far is the best feasible trial, as the search will choose;
@@ -1081,6 +1085,19 @@ nlohmann::json study_status(const std::string& output_dir) {
                       {"error", trial.error}});
   }
   status["trial_list"] = recent;
+
+  // Where the final model stands, for people: a search killed while retraining it leaves none,
+  // and the next run of the same command retrains it.
+  const std::string stop_reason = status["stop_reason"].get<std::string>();
+  std::string final_model = "not yet trained";
+  if (status["final_model"].get<bool>()) {
+    final_model = "model.pt";
+  } else if (search_running && !clock_running && !stop_reason.empty()) {
+    final_model = "being trained";
+  } else if (!search_running && !stop_reason.empty() && status["best"].is_object()) {
+    final_model = "none: its training was cut off; run the same nascent search to train it";
+  }
+  status["final_model_state"] = final_model;
   return status;
 }
 

@@ -329,10 +329,27 @@ TEST(StudyStatus, ASearchesClockRunsOnBetweenItsSaves) {
   EXPECT_GE(running, 15.0);
   EXPECT_LT(running, 25.0);
 
+  EXPECT_EQ(study_status(out)["stop_reason"], "");
+
   // The search's part over (retraining the final model): the stored clock again.
   Store(out + "/study.db").set_study_value("search_clock_running", "0");
+  Store(out + "/study.db").set_study_value("stop_reason", "max_trials");
   EXPECT_DOUBLE_EQ(study_status(out)["search_elapsed_s"].get<double>(), 5.0);
+  EXPECT_EQ(study_status(out)["stop_reason"], "max_trials");
+  EXPECT_EQ(study_status(out)["final_model_state"], "being trained");
   close(lock);
+
+  // Killed while retraining (found by a fresh-user test: status said "not yet trained").
+  {
+    Store store(out + "/study.db");
+    TrialRecord trial;
+    trial.id = store.begin_trial("stem.width=8", "hash", 0.0);
+    trial.state = TrialState::kComplete;
+    trial.validation_accuracy = 0.5;
+    store.finish_trial(trial);
+  }
+  EXPECT_EQ(study_status(out)["final_model_state"],
+            "none: its training was cut off; run the same nascent search to train it");
 }
 
 TEST_F(SearchTest, FindsTrainsStoresAndReloadsAModel) {
