@@ -66,7 +66,12 @@ std::string short_op(const LayerPlan& layer) {
   if (layer.op == "max_pool") text += fmt::format("max{}", layer.kernel);
   if (layer.op == "avg_pool") text += fmt::format("avg{}", layer.kernel);
   if (layer.op == "identity") text += "id";
+  // Layers that learn carry an activation and maybe a batch norm: the usual ones (relu, batch
+  // norm) go unsaid, others are named, so that two different architectures never read the same.
   if (layer.stride == 2) text += "/2";
+  const bool learns = layer.op == "conv" || layer.op == "sep_conv" || layer.op == "mbconv";
+  if (learns && layer.activation != "relu") text += "." + layer.activation;
+  if (learns && !layer.batch_norm) text += ".nobn";
   return text;
 }
 

@@ -252,8 +252,20 @@ TEST(NetworkPlan, IdentityCannotDownsampleWithStride) {
 TEST(NetworkPlan, ShortDescription) {
   const NetworkPlan plan =
       plan_network(macro_space().parse(kThreeStages), ImageShape{1, 28, 28}, 10);
+  // Activations other than relu are named (found by a fresh-user test: two architectures that
+  // differed only there printed the same line).
   EXPECT_EQ(plan.short_description(),
-            "c16 | conv3:32 sep5:32+ | mp mb3x6:64 max3+ | conv5:64/2 | d128 p0.2");
+            "c16 | conv3:32 sep5:32.silu+ | mp mb3x6:64 max3+ | conv5:64/2.silu | d128 p0.2");
+
+  MacroSpaceOptions with_batch_norm_choice;
+  with_batch_norm_choice.batch_norm = Decision::categorical("", {"true", "false"});
+  const NetworkPlan plain = plan_network(
+      make_macro_space(with_batch_norm_choice)
+          .parse("stem.width=32 stages=1 s1.depth=1 s1.downsample=none s1.l1.op=conv "
+                 "s1.l1.width=32 s1.l1.kernel=3 s1.l1.activation=silu "
+                 "s1.l1.batch_norm=false s1.l1.skip=none head.dense_layers=0 head.dropout=0"),
+      ImageShape{1, 8, 8}, 10);
+  EXPECT_EQ(plain.short_description(), "c32 | conv3:32.silu.nobn");
 
   const NetworkPlan small = plan_network(
       macro_space().parse("stem.width=32 stages=1 s1.depth=2 s1.downsample=none "
