@@ -1094,7 +1094,9 @@ nlohmann::json study_status(const std::string& output_dir) {
     final_model = "model.pt";
   } else if (search_running && !clock_running && !stop_reason.empty()) {
     final_model = "being trained";
-  } else if (!search_running && !stop_reason.empty() && status["best"].is_object()) {
+  } else if (!search_running && !stop_reason.empty() && status["best"].is_object() &&
+             store.study_value("search_clock_running").value_or("0") == "0") {
+    // The search part had ended (a search cut off before that left its clock running).
     final_model = "none: its training was cut off; run the same nascent search to train it";
   }
   status["final_model_state"] = final_model;

@@ -350,6 +350,10 @@ TEST(StudyStatus, ASearchesClockRunsOnBetweenItsSaves) {
   }
   EXPECT_EQ(study_status(out)["final_model_state"],
             "none: its training was cut off; run the same nascent search to train it");
+
+  // Killed during a resumed run's search, with the stop reason of the run before still stored.
+  Store(out + "/study.db").set_study_value("search_clock_running", "1");
+  EXPECT_EQ(study_status(out)["final_model_state"], "not yet trained");
 }
 
 TEST_F(SearchTest, FindsTrainsStoresAndReloadsAModel) {
