@@ -617,6 +617,7 @@ int run_export_command(const nascent::ModelExportOptions& options) {
 int run_report_command(const StudySource& source, const std::string& output) {
   const nlohmann::json result =
       nascent::write_study_report(open_study_source(source), source.directory, output);
+  if (result.contains("warning")) spdlog::warn("{}", result["warning"].get<std::string>());
   std::cout << fmt::format("report of {} trials written to {} ({} bytes)\n",
                            result["trials"].get<int64_t>(), result["output"].get<std::string>(),
                            result["bytes"].get<int64_t>());

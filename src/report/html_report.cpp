@@ -533,18 +533,32 @@ nlohmann::json write_study_report(const Store& store, const std::string& study_d
   input.num_classes = std::stoll(store.study_value("num_classes").value_or("0"));
   if (const auto shape = study_input_shape(store, study_dir)) input.input = *shape;
 
+  // summary.json adds the final model. The trials are in the store, so a damaged summary (a
+  // search killed while writing it) costs only that part, with a warning, not the report.
+  std::string warning;
   const std::string summary_path = (fs::path(study_dir) / "summary.json").string();
   if (!study_dir.empty() && fs::exists(summary_path)) {
     std::ifstream file(summary_path);
-    try {
-      input.summary = nlohmann::json::parse(file);
-    } catch (const nlohmann::json::exception& error) {
-      throw Error(
-          fmt::format("{}: expected JSON, found a parse error: {}", summary_path, error.what()));
+    nlohmann::json summary = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json data =
+        summary.is_object() ? summary.value("data", nlohmann::json()) : nlohmann::json();
+    const nlohmann::json shape =
+        data.is_object() ? data.value("input_shape", nlohmann::json()) : nlohmann::json();
+    const bool usable = shape.is_array() && shape.size() == 3 &&
+                        std::all_of(shape.begin(), shape.end(),
+                                    [](const nlohmann::json& size) { return size.is_number(); }) &&
+                        data.value("num_classes", nlohmann::json()).is_number();
+    if (usable) {
+      input.summary = std::move(summary);
+      input.input = {shape[0].get<int64_t>(), shape[1].get<int64_t>(), shape[2].get<int64_t>()};
+      input.num_classes = data["num_classes"].get<int64_t>();
+    } else {
+      warning = fmt::format(
+          "{}: expected a summary written by nascent search, found {}; the report shows the "
+          "trials without the final model (run the same nascent search to write it again)",
+          summary_path,
+          summary.is_discarded() ? "a file that is not JSON" : "one without its data");
     }
-    const auto& shape = input.summary["data"]["input_shape"];
-    input.input = {shape[0].get<int64_t>(), shape[1].get<int64_t>(), shape[2].get<int64_t>()};
-    input.num_classes = input.summary["data"]["num_classes"].get<int64_t>();
   }
 
   const std::string html = render_html_report(input);
@@ -560,9 +574,11 @@ nlohmann::json write_study_report(const Store& store, const std::string& study_d
     }
   }
   fs::rename(temporary, output);
-  return {{"output", output},
-          {"trials", input.trials.size()},
-          {"bytes", static_cast<int64_t>(html.size())}};
+  nlohmann::json result = {{"output", output},
+                           {"trials", input.trials.size()},
+                           {"bytes", static_cast<int64_t>(html.size())}};
+  if (!warning.empty()) result["warning"] = warning;
+  return result;
 }
 
 }  // namespace nascent

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "nascent/store/store.h"
@@ -189,6 +190,36 @@ TEST(HtmlReport, TrialAxisHasWholeTrialNumbersEachOnce) {
   EXPECT_EQ(trial_axis_ticks(1, 100), (Ticks{"20", "40", "60", "80", "100"}));
   // Close large ids: exact numbers, not "1k" twice.
   EXPECT_EQ(trial_axis_ticks(998, 1003), (Ticks{"998", "1000", "1002"}));
+}
+
+// Found by a fresh-user test: a cut-off summary.json made the report fail with the JSON
+// library's long message, although the trials are all in study.db.
+TEST(HtmlReport, ADamagedSummaryCostsOnlyTheFinalModelWithAWarning) {
+  const std::string dir = write_study();
+  std::ifstream summary_file(dir + "/summary.json");
+  const std::string whole((std::istreambuf_iterator<char>(summary_file)),
+                          std::istreambuf_iterator<char>());
+  write_text(dir + "/summary.json", whole.substr(0, whole.size() / 2));
+
+  const nlohmann::json result = write_study_report(dir, dir + "/report.html");
+  EXPECT_EQ(result["trials"], 5);
+  ASSERT_TRUE(result.contains("warning"));
+  EXPECT_EQ(result["warning"],
+            dir +
+                "/summary.json: expected a summary written by nascent search, found a file "
+                "that is not JSON; the report shows the trials without the final model (run "
+                "the same nascent search to write it again)");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/report.html"));
+
+  // JSON without the data's shape: the same, instead of a type error.
+  write_text(dir + "/summary.json", R"({"best": null})");
+  const nlohmann::json shapeless = write_study_report(dir, dir + "/report.html");
+  EXPECT_NE(shapeless["warning"].get<std::string>().find("found one without its data"),
+            std::string::npos);
+
+  // A whole summary: no warning.
+  write_text(dir + "/summary.json", whole);
+  EXPECT_FALSE(write_study_report(dir, dir + "/report.html").contains("warning"));
 }
 
 TEST(HtmlReport, RefusesADirectoryWithoutAStudy) {

@@ -34,8 +34,9 @@ struct ReportInput {
 std::string render_html_report(const ReportInput& input);
 
 /// Reads the study in `study_dir` (study.db, the stored config and summary.json when present),
-/// writes the page to `output` and returns {"output", "trials", "bytes"}. Throws
-/// nascent::Error when the directory holds no study or the file cannot be written.
+/// writes the page to `output` and returns {"output", "trials", "bytes"}, plus "warning" when
+/// summary.json is damaged (the page then leaves out the final model). Throws nascent::Error
+/// when the directory holds no study or the file cannot be written.
 nlohmann::json write_study_report(const std::string& study_dir, const std::string& output);
 
 /// The same for an opened store: a study run by workers, or a search run with --storage.
