@@ -918,6 +918,58 @@ std::string describe_train_options(const TrainOptions& o) {
   return text;
 }
 
+namespace {
+
+/// The first setting in which two lines differ: "in train was 'epochs=2', now 'epochs=3'".
+/// Most lines hold their section's name and then space-separated key=value settings, so the
+/// setting itself is shown rather than two lines of a hundred characters.
+std::string describe_line_difference(const std::string& stored_line, const std::string& new_line) {
+  const auto words = [](const std::string& line) {
+    std::vector<std::string> result;
+    std::istringstream stream(line);
+    for (std::string word; stream >> word;) result.push_back(word);
+    return result;
+  };
+  const std::vector<std::string> stored = words(stored_line);
+  const std::vector<std::string> now = words(new_line);
+  size_t first = 0;
+  while (first < stored.size() && first < now.size() && stored[first] == now[first]) ++first;
+  // Lines of other shapes (a space's decisions, with conditions) are shown whole.
+  const auto is_setting = [&](const std::vector<std::string>& line) {
+    return first >= line.size() || line[first].find('=') != std::string::npos;
+  };
+  if (first == 0 || !is_setting(stored) || !is_setting(now)) {
+    return fmt::format("was '{}', now '{}'", stored_line, new_line);
+  }
+  const auto quoted = [](const std::vector<std::string>& line, size_t index) {
+    return index < line.size() ? fmt::format("'{}'", line[index]) : std::string("nothing");
+  };
+  // The section ("train:") is the line's first word when it ends with a colon.
+  std::string section;
+  const std::vector<std::string>& named = stored.empty() ? now : stored;
+  if (!named.empty() && named.front().ends_with(':')) {
+    section = fmt::format("in {} ", named.front().substr(0, named.front().size() - 1));
+  }
+  return fmt::format("{}was {}, now {}", section, quoted(stored, first), quoted(now, first));
+}
+
+}  // namespace
+
+std::string describe_first_difference(const std::string& stored, const std::string& wanted) {
+  std::istringstream stored_lines(stored);
+  std::istringstream wanted_lines(wanted);
+  std::string stored_line;
+  std::string wanted_line;
+  while (true) {
+    const bool more_stored = static_cast<bool>(std::getline(stored_lines, stored_line));
+    const bool more_wanted = static_cast<bool>(std::getline(wanted_lines, wanted_line));
+    if (!more_stored && !more_wanted) return "none";
+    if (!more_stored) stored_line.clear();
+    if (!more_wanted) wanted_line.clear();
+    if (stored_line != wanted_line) return describe_line_difference(stored_line, wanted_line);
+  }
+}
+
 std::string search_fingerprint(const ExperimentConfig& config) {
   std::string text = fmt::format("seed={}\n", config.seed);
   text += fmt::format("network: family={} cells_per_stage={} channels={}\n", config.network.family,

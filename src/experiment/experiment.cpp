@@ -458,58 +458,17 @@ void prepare_output_directory(const std::string& output_dir) {
   }
 }
 
-/// The first setting in which two fingerprint lines differ: "in train was 'epochs=2', now
-/// 'epochs=3'". Most lines hold their section's name and then space-separated key=value
-/// settings, so the setting itself is shown rather than two lines of a hundred characters.
-std::string describe_first_difference(const std::string& stored_line, const std::string& new_line) {
-  const auto words = [](const std::string& line) {
-    std::vector<std::string> result;
-    std::istringstream stream(line);
-    for (std::string word; stream >> word;) result.push_back(word);
-    return result;
-  };
-  const std::vector<std::string> stored = words(stored_line);
-  const std::vector<std::string> now = words(new_line);
-  size_t first = 0;
-  while (first < stored.size() && first < now.size() && stored[first] == now[first]) ++first;
-  // Lines of other shapes (a space's decisions, with conditions) are shown whole.
-  const auto is_setting = [&](const std::vector<std::string>& line) {
-    return first >= line.size() || line[first].find('=') != std::string::npos;
-  };
-  if (first == 0 || !is_setting(stored) || !is_setting(now)) {
-    return fmt::format("was '{}', now '{}'", stored_line, new_line);
-  }
-  const auto quoted = [](const std::vector<std::string>& line, size_t index) {
-    return index < line.size() ? fmt::format("'{}'", line[index]) : std::string("nothing");
-  };
-  // The section ("train:") is the line's first word when it ends with a colon.
-  std::string section;
-  const std::vector<std::string>& named = stored.empty() ? now : stored;
-  if (!named.empty() && named.front().ends_with(':')) {
-    section = fmt::format("in {} ", named.front().substr(0, named.front().size() - 1));
-  }
-  return fmt::format("{}was {}, now {}", section, quoted(stored, first), quoted(now, first));
-}
-
 /// Records the config of a new study, or refuses to resume one created with a different config,
 /// naming the first setting that differs (fingerprints hold one setting per line).
 void check_or_record_config(Store& store, const ExperimentConfig& config, const StudyData& data) {
   const std::string fingerprint = search_fingerprint(config);
   const auto stored_fingerprint = store.study_value("fingerprint");
   if (stored_fingerprint && *stored_fingerprint != fingerprint) {
-    std::istringstream stored_lines(*stored_fingerprint);
-    std::istringstream new_lines(fingerprint);
-    std::string stored_line;
-    std::string new_line;
-    while (std::getline(stored_lines, stored_line)) {
-      if (!std::getline(new_lines, new_line)) new_line.clear();
-      if (stored_line != new_line) break;
-    }
     throw Error(
         fmt::format("{}: expected the config this study was created with, found a "
                     "different one (first difference: {}); use a new "
                     "--out directory, or the original config",
-                    store.path(), describe_first_difference(stored_line, new_line)));
+                    store.path(), describe_first_difference(*stored_fingerprint, fingerprint)));
   }
   if (!stored_fingerprint) {
     store.set_study_value("fingerprint", fingerprint);

@@ -76,24 +76,6 @@ std::string settings_text(const ExperimentConfig& config, const CreateStudyOptio
   return text;
 }
 
-/// The first line where two settings texts differ, as "was 'a', now 'b'".
-std::string first_difference(const std::string& stored, const std::string& wanted) {
-  std::istringstream stored_lines(stored);
-  std::istringstream wanted_lines(wanted);
-  std::string stored_line;
-  std::string wanted_line;
-  while (true) {
-    const bool more_stored = static_cast<bool>(std::getline(stored_lines, stored_line));
-    const bool more_wanted = static_cast<bool>(std::getline(wanted_lines, wanted_line));
-    if (!more_stored && !more_wanted) return "none";
-    if (!more_stored) stored_line.clear();
-    if (!more_wanted) wanted_line.clear();
-    if (stored_line != wanted_line) {
-      return fmt::format("was '{}', now '{}'", stored_line, wanted_line);
-    }
-  }
-}
-
 double stored_number(const Store& store, const std::string& key) {
   const auto value = store.study_value(key);
   if (!value) {
@@ -480,7 +462,7 @@ nlohmann::json create_study(const ExperimentConfig& config, const CreateStudyOpt
       throw Error(fmt::format(
           "{}: expected the config and settings study '{}' was created with, found different "
           "ones (first difference: {}); use another --study name or the original settings",
-          store.path(), options.study, first_difference(*stored, settings)));
+          store.path(), options.study, describe_first_difference(*stored, settings)));
     }
     if (stored) return;
     if (store.study_value("config_text") || !store.trials().empty()) {

@@ -115,6 +115,11 @@ std::string describe_train_options(const TrainOptions& options);
 /// training, seed). A study refuses to resume under a config with a different fingerprint.
 std::string search_fingerprint(const ExperimentConfig& config);
 
+/// The first line in which two texts of one setting per line (fingerprints, worker settings)
+/// differ, for an error message: "was 'a', now 'b'", narrowed to the setting that differs on a
+/// line of key=value settings ("in train was 'epochs=2', now 'epochs=3'"); "none" if equal.
+std::string describe_first_difference(const std::string& stored, const std::string& wanted);
+
 /// Strategy options from a compact spec, "NAME" or "NAME:KEY=VALUE:KEY=VALUE" with the keys of
 /// the config's strategy section ("reinforce:controller=lstm", "bo:candidates=500"). Throws
 /// nascent::ConfigError naming the spec and the key.
