@@ -53,6 +53,31 @@ TEST(BayesianOptimization, FindsTheOptimumOfAnEasyLandscape) {
   }
 }
 
+// A measurement, not a check: the figures quoted above and in docs/benchmarks.md. Run with
+// --gtest_also_run_disabled_tests --gtest_filter=BayesianOptimization.DISABLED_Measure*.
+TEST(BayesianOptimization, DISABLED_MeasureQueriesToTheEasyOptimum) {
+  const SearchSpace space = flat_space(6, 5);
+  for (const bool relevance : {true, false}) {
+    int64_t total = 0;
+    int64_t most = 0;
+    constexpr uint64_t kSeeds = 200;
+    for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+      BayesianOptimizationOptions options;
+      options.relevance = relevance;
+      BayesianOptimization search(space, seed, options);
+      const auto run = run_search(search, easy_objective, 200, 1.0);
+      ASSERT_TRUE(run.queries_to_target.has_value()) << "seed " << seed;
+      total += *run.queries_to_target;
+      most = std::max(most, *run.queries_to_target);
+    }
+    std::printf(
+        "bo kernel %s: %.1f distinct queries to the optimum on average over %llu seeds, "
+        "at most %lld\n",
+        relevance ? "ard" : "isotropic", static_cast<double>(total) / kSeeds,
+        static_cast<unsigned long long>(kSeeds), static_cast<long long>(most));
+  }
+}
+
 TEST(BayesianOptimization, SameSeedGivesTheSameSequence) {
   const SearchSpace space = flat_space(6, 5);
   const auto sequence = [&](uint64_t seed) {
