@@ -825,7 +825,17 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
     }
   }
 
-  if (root["data"]) parse_data(reader, root["data"], config.data);
+  if (root["data"]) {
+    parse_data(reader, root["data"], config.data);
+    const int64_t section_line = key_line(root, "data");
+    const auto line_or_section = [&](const char* key) {
+      const int64_t line = key_line(root["data"], key);
+      return line > 0 ? line : section_line;
+    };
+    config.data.directory_line = line_or_section("directory");
+    config.data.validation_size_line = line_or_section("validation_size");
+    config.data.search_train_size_line = line_or_section("search_train_size");
+  }
   if (!root["space"]) throw ConfigError(path, 0, "space", "expected a 'space' section, found none");
   config.space_line = key_line(root, "space");
   parse_space(reader, root["space"], config);

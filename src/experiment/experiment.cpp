@@ -114,7 +114,7 @@ StudyData load_study_data(const ExperimentConfig& config) {
   try {
     data.files = read_idx_directory(config.data.directory, config.data.debian_package);
   } catch (const DataError& error) {
-    throw DataError(fmt::format("{}: data.directory: {}", config.path, error.what()));
+    throw ConfigError(config.path, config.data.directory_line, "data.directory", error.what());
   }
   const ImageDataset& train = data.files.train;
   data.input = {train.channels, train.height, train.width};
@@ -136,14 +136,14 @@ StudyData load_study_data(const ExperimentConfig& config) {
   // from them, and the accuracy on them would say little.
   if (config.data.validation_size < data.num_classes) {
     throw ConfigError(
-        config.path, 0, "data.validation_size",
+        config.path, config.data.validation_size_line, "data.validation_size",
         fmt::format("expected at least one image per class, {} for the {} classes of {}, found {}",
                     data.num_classes, data.num_classes, config.data.directory,
                     config.data.validation_size));
   }
   if (config.data.search_train_size > 0 && config.data.search_train_size < data.num_classes) {
     throw ConfigError(
-        config.path, 0, "data.search_train_size",
+        config.path, config.data.search_train_size_line, "data.search_train_size",
         fmt::format("expected 0 (all) or at least one image per class, {} for the {} classes of "
                     "{}, found {}",
                     data.num_classes, data.num_classes, config.data.directory,
@@ -151,14 +151,14 @@ StudyData load_study_data(const ExperimentConfig& config) {
   }
   if (config.data.validation_size >= train.size()) {
     throw ConfigError(
-        config.path, 0, "data.validation_size",
+        config.path, config.data.validation_size_line, "data.validation_size",
         fmt::format("expected fewer than the {} training examples of {}, found {}", train.size(),
                     config.data.directory, config.data.validation_size));
   }
   const Split split = stratified_split(train.labels, data.num_classes, config.data.validation_size,
                                        derive_seed(config.seed, kSplitStream));
   if (config.data.search_train_size > static_cast<int64_t>(split.train.size())) {
-    throw ConfigError(config.path, 0, "data.search_train_size",
+    throw ConfigError(config.path, config.data.search_train_size_line, "data.search_train_size",
                       fmt::format("expected at most the {} training examples left after "
                                   "validation, found {}",
                                   split.train.size(), config.data.search_train_size));

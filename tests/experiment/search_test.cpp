@@ -267,11 +267,11 @@ TEST_F(SearchTest, SplitsSmallerThanTheClassesAreRefused) {
     return std::string("no error");
   };
   EXPECT_EQ(error_for("validation_size: 200", "validation_size: 3"),
-            fmt::format("test.yaml: data.validation_size: expected at least one image per class, "
+            fmt::format("test.yaml:7: data.validation_size: expected at least one image per class, "
                         "4 for the 4 classes of {}, found 3",
                         data_dir_));
   EXPECT_EQ(error_for("validation_size: 200", "validation_size: 200\n  search_train_size: 2"),
-            fmt::format("test.yaml: data.search_train_size: expected 0 (all) or at least one "
+            fmt::format("test.yaml:8: data.search_train_size: expected 0 (all) or at least one "
                         "image per class, 4 for the 4 classes of {}, found 2",
                         data_dir_));
 }
@@ -734,18 +734,19 @@ TEST_F(SearchTest, ResumingWithADifferentConfigIsRefused) {
   EXPECT_EQ(finished_trials(out).size(), 1u);
 }
 
-TEST_F(SearchTest, AMissingDatasetNamesThePathAndThePackage) {
-  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
-  config.data.directory = "/nonexistent/fashion";
+TEST_F(SearchTest, AMissingDatasetNamesTheLinePathAndPackage) {
+  std::string text = small_config(data_dir_, 1);
+  text.replace(text.find(data_dir_), data_dir_.size(), "/nonexistent/fashion");
+  ExperimentConfig config = parse_experiment_config(text, "test.yaml");
   config.data.debian_package = "dataset-fashion-mnist";
   SearchRunOptions options;
   options.output_dir = fresh_directory("missing_data");
   try {
     run_search(config, options);
     FAIL() << "expected an error";
-  } catch (const DataError& error) {
+  } catch (const ConfigError& error) {
     const std::string message = error.what();
-    EXPECT_NE(message.find("/nonexistent/fashion"), std::string::npos) << message;
+    EXPECT_EQ(message.rfind("test.yaml:6: data.directory: /nonexistent/fashion", 0), 0u) << message;
     EXPECT_NE(message.find("apt-get install dataset-fashion-mnist"), std::string::npos) << message;
   }
 }
@@ -993,6 +994,8 @@ TEST_F(SearchTest, ASearchSubsetLargerThanTheDataIsRefused) {
     FAIL() << "expected an error";
   } catch (const ConfigError& error) {
     EXPECT_EQ(error.key_path(), "data.search_train_size");
+    // The file has no search_train_size: the error points at its data section.
+    EXPECT_EQ(error.line(), 4);
     EXPECT_NE(std::string(error.what()).find("expected at most the 600 training examples"),
               std::string::npos)
         << error.what();

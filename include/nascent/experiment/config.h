@@ -28,6 +28,13 @@ struct DataConfig {
   int64_t validation_size = 6000;
   /// Examples of the remaining training data used to train candidates; 0 means all.
   int64_t search_train_size = 0;
+
+  /// Lines of `directory`, `validation_size` and `search_train_size` in the experiment file, or
+  /// of the `data` section for a key left at its default (0 without one): the sizes can only be
+  /// checked against the data once it is loaded, long after the file was read.
+  int64_t directory_line = 0;
+  int64_t validation_size_line = 0;
+  int64_t search_train_size_line = 0;
 };
 
 /// When the search stops. At least one limit must be set.
