@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include "nascent/train/runtime.h"
 
 namespace nascent::testing_support {
 
@@ -67,6 +70,22 @@ inline void write_quadrant_dataset(const std::string& directory, uint32_t train_
   make(train_count, "train");
   make(test_count, "t10k");
 }
+
+/// A fixture whose tests train on one LibTorch thread, each on its own quadrant dataset of
+/// `kTrainCount` training and `kTestCount` test images in data_dir_.
+template <uint32_t kTrainCount, uint32_t kTestCount>
+class QuadrantDataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    set_torch_threads(1);
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    data_dir_ =
+        fresh_directory(std::string("data_") + test->test_suite_name() + "_" + test->name());
+    write_quadrant_dataset(data_dir_, kTrainCount, kTestCount);
+  }
+
+  std::string data_dir_;
+};
 
 inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream file(path);

@@ -24,14 +24,12 @@
 #include "nascent/nn/macro_net.h"
 #include "nascent/space/macro_space.h"
 #include "nascent/store/store.h"
-#include "nascent/train/runtime.h"
 #include "test_support.h"
 
 namespace nascent {
 namespace {
 
 using testing_support::fresh_directory;
-using testing_support::write_quadrant_dataset;
 using testing_support::write_text;
 
 /// Runs a shell command; returns its standard output and sets `status` to its exit status.
@@ -98,17 +96,7 @@ class ScriptedCurveEvaluator : public Evaluator {
   }
 };
 
-class CheapSearchTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    set_torch_threads(1);
-    data_dir_ = fresh_directory(std::string("cheap_data_") +
-                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    write_quadrant_dataset(data_dir_, 400, 100);
-  }
-
-  std::string data_dir_;
-};
+class CheapSearchTest : public testing_support::QuadrantDataTest<400, 100> {};
 
 /// Every stored trial's state against the decisions decide_pruning makes from the store.
 void expect_stored_decisions_reproduce(const std::string& out, const PruningOptions& options) {

@@ -18,14 +18,12 @@
 #include "nascent/export/checkpoint.h"
 #include "nascent/nn/build_network.h"
 #include "nascent/store/store.h"
-#include "nascent/train/runtime.h"
 #include "test_support.h"
 
 namespace nascent {
 namespace {
 
 using testing_support::fresh_directory;
-using testing_support::write_quadrant_dataset;
 
 std::string objectives_config(const std::string& data_dir, int64_t max_trials,
                               const std::string& objectives) {
@@ -66,16 +64,7 @@ std::pair<int, std::string> run_command(const std::string& arguments) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
-class MultiObjectiveTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    set_torch_threads(1);
-    data_dir_ = fresh_directory(std::string("mo_data_") +
-                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    write_quadrant_dataset(data_dir_, 400, 200);
-  }
-  std::string data_dir_;
-};
+class MultiObjectiveTest : public testing_support::QuadrantDataTest<400, 200> {};
 
 TEST_F(MultiObjectiveTest, Nsga2FrontWithMeasuredCostsThenOnnxInOpenCvAndReport) {
   const std::string out = fresh_directory("mo_front");

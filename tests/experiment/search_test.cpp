@@ -238,17 +238,7 @@ TEST(SearchCommand, AnOutDirectoryThatCannotBeCreatedIsRefusedBeforeTheDataIsRea
   }
 }
 
-class SearchTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    set_torch_threads(1);
-    data_dir_ = fresh_directory(std::string("data_") +
-                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    write_quadrant_dataset(data_dir_, 800, 200);
-  }
-
-  std::string data_dir_;
-};
+class SearchTest : public testing_support::QuadrantDataTest<800, 200> {};
 
 // Found by a fresh-user test: 3 validation images for 10 classes used to run, "stratified".
 TEST_F(SearchTest, SplitsSmallerThanTheClassesAreRefused) {
