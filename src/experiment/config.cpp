@@ -456,6 +456,9 @@ const std::vector<std::string>& strategies_using(const std::string& key) {
       {"random_fraction", {"bohb"}},
       {"top_fraction", {"bohb"}},
       {"kde_samples", {"bohb"}},
+      {"supernet_epochs", {"darts"}},
+      {"architecture_learning_rate", {"darts"}},
+      {"architecture_weight_decay", {"darts"}},
   };
   static const std::vector<std::string> everyone;
   const auto found = users.find(key);
@@ -491,7 +494,10 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
                        "hidden_size",
                        "controller_learning_rate",
                        "encoding",
-                       "kernel"});
+                       "kernel",
+                       "supernet_epochs",
+                       "architecture_learning_rate",
+                       "architecture_weight_decay"});
     if (node["name"]) strategy.name = reader.text(node["name"], "strategy.name");
     if (node["population"]) {
       strategy.population_size = reader.integer(node["population"], "strategy.population");
@@ -540,6 +546,18 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
     }
     if (node["kde_samples"]) {
       strategy.kde_samples = reader.integer(node["kde_samples"], "strategy.kde_samples");
+    }
+    if (node["supernet_epochs"]) {
+      strategy.supernet_epochs =
+          reader.integer(node["supernet_epochs"], "strategy.supernet_epochs");
+    }
+    if (node["architecture_learning_rate"]) {
+      strategy.architecture_learning_rate =
+          reader.number(node["architecture_learning_rate"], "strategy.architecture_learning_rate");
+    }
+    if (node["architecture_weight_decay"]) {
+      strategy.architecture_weight_decay =
+          reader.number(node["architecture_weight_decay"], "strategy.architecture_weight_decay");
     }
     if (node["controller"]) {
       strategy.controller = reader.text(node["controller"], "strategy.controller");
@@ -895,6 +913,24 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
                             config.pruning.rule));
   }
   if (root["objectives"]) parse_objectives(reader, root["objectives"], config.objectives);
+
+  // DARTS relaxes the NAS-Bench-201 cell's edges; its supernet trains every candidate at once.
+  if (is_weight_sharing(config.strategy.name)) {
+    const YAML::Node strategy = root["strategy"];
+    const YAML::Node at = strategy.IsMap() && strategy["name"] ? strategy["name"] : strategy;
+    if (config.network.family != "nasbench201") {
+      reader.fail(at, "strategy.name",
+                  fmt::format("expected a strategy for space family '{}', found '{}', which "
+                              "needs space: nasbench201",
+                              config.network.family, config.strategy.name));
+    }
+    if (config.proxy.use != "none") {
+      reader.fail(root["proxy"], "proxy.use",
+                  fmt::format("expected none with strategy {} (the supernet ranks the "
+                              "architectures), found '{}'",
+                              config.strategy.name, config.proxy.use));
+    }
+  }
   return config;
 }
 
@@ -1025,6 +1061,12 @@ std::string search_fingerprint(const ExperimentConfig& config) {
                           format_double(strategy.random_fraction),
                           format_double(strategy.top_fraction), strategy.kde_samples);
     }
+  } else if (is_weight_sharing(strategy.name)) {
+    text += fmt::format(
+        " supernet_epochs={} architecture_learning_rate={} "
+        "architecture_weight_decay={}",
+        strategy.supernet_epochs, format_double(strategy.architecture_learning_rate),
+        format_double(strategy.architecture_weight_decay));
   }
   text += "\n";
   text += "train: " + describe_train_options(config.train) + "\n";

@@ -29,10 +29,13 @@
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/cheap_evaluation.h"
 #include "nascent/export/model_export.h"
+#include "nascent/nn/cell_network.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
+#include "nascent/strategy/darts.h"
 #include "nascent/strategy/lstm_controller.h"
 #include "nascent/strategy/strategy.h"
+#include "nascent/strategy/weight_ranking.h"
 
 namespace nascent {
 
@@ -45,6 +48,7 @@ constexpr uint64_t kSplitStream = 1;
 constexpr uint64_t kStrategyStream = 2;
 constexpr uint64_t kSpaceCheckStream = 3;
 constexpr uint64_t kFinalStream = 4;
+constexpr uint64_t kSupernetStream = 5;
 
 /// Proposals in a row that bring nothing new before the space counts as exhausted.
 constexpr int64_t kMaxProposalsWithoutNew = 2000;
@@ -510,12 +514,12 @@ struct SearchState {
   int64_t num_classes = 0;
 };
 
-/// Rebuilds the strategy and the cache from the stored history (empty for a new study).
-SearchState replay_history(const ExperimentConfig& config,
-                           const std::vector<TrialRecord>& history) {
+/// Rebuilds the strategy's knowledge and the cache from the stored history (empty for a new
+/// study).
+SearchState replay_history(const ExperimentConfig& config, const std::vector<TrialRecord>& history,
+                           std::unique_ptr<Strategy> strategy) {
   SearchState state;
-  state.strategy =
-      make_strategy(config.strategy, config.space, derive_seed(config.seed, kStrategyStream));
+  state.strategy = std::move(strategy);
   const int64_t full_epochs = config.train.epochs;
   std::vector<std::pair<Architecture, Observation>> results;
   for (const auto& trial : history) {
@@ -848,6 +852,75 @@ nlohmann::json search_summary(const ExperimentConfig& config, const StudyData& d
 
 }  // namespace
 
+/// The most probable operation of each edge, in the cell notation's short form ("1|s3|-3p").
+std::string most_probable_cell(const ExperimentConfig& config,
+                               const DecisionProbabilities& probabilities) {
+  WeightRanking ranking(config.space, probabilities, "darts");
+  return describe_cell(*ranking.ask());
+}
+
+/// DARTS: trains the supernet, or reads the architecture weights of one trained by an earlier
+/// run, and ranks the architectures by them. The supernet trains on two stratified halves of the
+/// search-training images, its weights on one and its architecture weights on the other, as
+/// DARTS splits its training data; the validation images stay unseen until the trials. Its
+/// epochs run on the search clock, and a checkpoint after each one lets a killed run resume.
+std::unique_ptr<Strategy> darts_strategy(const ExperimentConfig& config,
+                                         const SearchRunOptions& options,
+                                         const SearchEvents& events, const StudyData& data,
+                                         Store& store, const StudyClock& clock) {
+  const std::string checkpoint = (fs::path(options.output_dir) / "supernet.pt").string();
+  DecisionProbabilities probabilities;
+  if (const auto stored = store.study_value("darts_probabilities")) {
+    probabilities = nlohmann::json::parse(*stored).get<DecisionProbabilities>();
+    info(events, fmt::format("supernet trained by an earlier run; most probable cell {}",
+                             most_probable_cell(config, probabilities)));
+    return std::make_unique<WeightRanking>(config.space, std::move(probabilities), "darts");
+  }
+
+  const ImageDataset& images = data.search_train;
+  const Split halves = stratified_split(images.labels, data.num_classes, images.size() / 2,
+                                        derive_seed(config.seed, kSupernetStream));
+  DartsOptions darts;
+  darts.epochs = config.strategy.supernet_epochs;
+  darts.architecture_learning_rate = config.strategy.architecture_learning_rate;
+  darts.architecture_weight_decay = config.strategy.architecture_weight_decay;
+  darts.weights = config.train;
+  darts.network = config.network.cell;
+  darts.operations = config.space.decisions().front().choices;
+  darts.seed = derive_seed(config.seed, kSupernetStream + 1);
+  darts.checkpoint_path = checkpoint;
+  info(events, fmt::format("supernet: {} epochs, weights on {} images, architecture on {}{}",
+                           darts.epochs, halves.train.size(), halves.validation.size(),
+                           fs::exists(checkpoint) ? ", resuming from supernet.pt" : ""));
+
+  const auto on_epoch = [&](const DartsEpoch& epoch) {
+    info(events, fmt::format("supernet epoch {:>3}/{}: loss {:.4f}, accuracy {:.2f}%, "
+                             "architecture loss {:.4f}, {:.1f}s, most probable cell {}",
+                             epoch.epoch, epoch.epochs, epoch.weight_loss,
+                             100.0 * epoch.weight_accuracy, epoch.architecture_loss, epoch.seconds,
+                             most_probable_cell(config, epoch.probabilities)));
+    store.in_transaction([&] {
+      store.set_study_value("supernet_epoch", std::to_string(epoch.epoch));
+      clock.write(store);
+    });
+  };
+  try {
+    probabilities =
+        train_darts_supernet(images.subset(halves.train), images.subset(halves.validation),
+                             data.num_classes, darts, on_epoch);
+  } catch (const Error& error) {
+    if (!stop_requested()) throw;
+    clock.save(store);
+    throw Error(fmt::format("{}; run the same command to resume {} from its last supernet epoch",
+                            error.what(), options.output_dir));
+  }
+
+  // The weights are all the trials need; the checkpoint is kept only while it may be resumed.
+  store.set_study_value("darts_probabilities", nlohmann::json(probabilities).dump());
+  fs::remove(checkpoint);
+  return std::make_unique<WeightRanking>(config.space, std::move(probabilities), "darts");
+}
+
 nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions& options,
                           const SearchEvents& events) {
   register_torch_strategies();
@@ -896,15 +969,19 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     info(events, fmt::format("resuming study in {}: {} trials stored, {} interrupted",
                              options.output_dir, history.size(), interrupted));
   }
-  SearchState state = replay_history(config, history);
-  state.strategy = guide_strategy(config, data.search_train, std::move(state.strategy));
-  state.input = data.input;
-  state.num_classes = data.num_classes;
   clock.study_before = stored_double(store, "elapsed_s", 0.0);
   clock.search_before = stored_double(store, "search_elapsed_s", 0.0);
   // From now on the clock runs: stored at once, so that status counts from this run's start
   // rather than from when an earlier run stopped.
   clock.save(store);
+  std::unique_ptr<Strategy> strategy =
+      is_weight_sharing(config.strategy.name)
+          ? darts_strategy(config, options, events, data, store, clock)
+          : make_strategy(config.strategy, config.space, derive_seed(config.seed, kStrategyStream));
+  SearchState state = replay_history(config, history, std::move(strategy));
+  state.strategy = guide_strategy(config, data.search_train, std::move(state.strategy));
+  state.input = data.input;
+  state.num_classes = data.num_classes;
 
   // Search.
   const std::string stop_reason =

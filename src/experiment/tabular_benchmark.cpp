@@ -124,6 +124,14 @@ void TabularBenchmarkOptions::validate() const {
                               strategy.display_name()));
     }
     strategy.options.validate();
+    if (is_weight_sharing(strategy.options.name)) {
+      // A table holds results, not images: there is nothing to train a supernet on.
+      throw Error(
+          fmt::format("benchmark strategies: expected strategies that query the table, "
+                      "found '{}', which trains a supernet on images (nascent search "
+                      "with space: nasbench201 runs it)",
+                      strategy.options.name));
+    }
   }
   if (runs < 1) {
     throw Error(fmt::format("benchmark runs: expected an integer >= 1, found {}", runs));

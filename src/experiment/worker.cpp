@@ -429,6 +429,14 @@ void CreateStudyOptions::validate() const {
 
 nlohmann::json create_study(const ExperimentConfig& config, const CreateStudyOptions& options) {
   options.validate();
+  if (is_weight_sharing(config.strategy.name)) {
+    // The supernet is one training run; it does not split into trials workers could claim.
+    throw Error(fmt::format(
+        "{}: strategy {}: expected a strategy whose trials workers can claim (random, evolution, "
+        "local, reinforce, bo), found one that first trains a supernet; run it with `nascent "
+        "search`",
+        config.path, config.strategy.name));
+  }
   if (is_multi_fidelity(config.strategy.name)) {
     // Workers claim one full-fidelity trial at a time; brackets across workers are not built.
     throw Error(fmt::format(

@@ -1,5 +1,7 @@
 #include "nascent/nn/cell_net.h"
 
+#include <fmt/format.h>
+
 #include "nascent/core/error.h"
 #include "nascent/nn/batch_norm.h"
 #include "nascent/nn/output_observer.h"
@@ -136,6 +138,97 @@ Nasbench201NetImpl::Nasbench201NetImpl(const Architecture& architecture, const I
 
 torch::Tensor Nasbench201NetImpl::forward(const torch::Tensor& images) {
   return forward_observed(head_, forward_observed(body_, images));  // [N, classes]
+}
+
+Nasbench201SupernetImpl::Nasbench201SupernetImpl(const ImageShape& input, int64_t num_classes,
+                                                 const CellNetworkOptions& options,
+                                                 std::vector<std::string> operations)
+    : operations_(std::move(operations)) {
+  int64_t channels = options.channels;
+  stem_ = register_module(
+      "stem", nn::Sequential(
+                  nn::Conv2d(nn::Conv2dOptions(input.channels, channels, 3).padding(1).bias(false)),
+                  nn::BatchNorm2d(channels)));
+  for (int64_t stage = 0; stage < 3; ++stage) {
+    if (stage > 0) {
+      reductions_.emplace_back(register_module(fmt::format("reduction_{}", stage),
+                                               ReductionBlock(channels, channels * 2)));
+      channels *= 2;
+    }
+    std::vector<MixedCell> cells;
+    for (int64_t cell_index = 0; cell_index < options.cells_per_stage; ++cell_index) {
+      MixedCell cell;
+      for (const auto& edge : nasbench201_edges()) {
+        std::vector<nn::Sequential> modules;
+        for (const std::string& operation : operations_) {
+          nn::Sequential module;
+          if (operation == "nor_conv_1x1" || operation == "nor_conv_3x3") {
+            const int64_t kernel = operation == "nor_conv_1x1" ? 1 : 3;
+            module = nn::Sequential(
+                nn::ReLU(),
+                nn::Conv2d(
+                    nn::Conv2dOptions(channels, channels, kernel).padding(kernel / 2).bias(false)),
+                nn::BatchNorm2d(nn::BatchNorm2dOptions(channels).affine(false)));
+          } else if (operation == "avg_pool_3x3") {
+            module = nn::Sequential(nn::AvgPool2d(
+                nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(false)));
+          } else if (operation != "none" && operation != "skip_connect") {
+            throw Error("NAS-Bench-201 supernet: unknown operation '" + operation + "'");
+          }
+          if (!module->is_empty()) {
+            register_module(fmt::format("stage_{}_cell_{}_{}_{}", stage, cell_index,
+                                        edge.decision_name(), operation),
+                            module);
+          }
+          modules.push_back(module);
+        }
+        cell.edge_operations.push_back(std::move(modules));
+      }
+      cells.push_back(std::move(cell));
+    }
+    cells_.push_back(std::move(cells));
+  }
+  head_ =
+      register_module("head", nn::Sequential(nn::BatchNorm2d(channels), nn::ReLU(),
+                                             nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)),
+                                             nn::Flatten(), nn::Linear(channels, num_classes)));
+}
+
+torch::Tensor Nasbench201SupernetImpl::forward_cell(const MixedCell& cell,
+                                                    const torch::Tensor& input,
+                                                    const torch::Tensor& edge_weights) {
+  const std::vector<std::string>& operations = operations_;
+  const auto& edges = nasbench201_edges();
+  std::vector<torch::Tensor> nodes = {input};
+  for (int64_t target = 1; target <= 3; ++target) {
+    torch::Tensor sum = torch::zeros_like(input);
+    for (size_t edge_index = 0; edge_index < edges.size(); ++edge_index) {
+      if (edges[edge_index].to != target) continue;
+      const torch::Tensor& source = nodes[static_cast<size_t>(edges[edge_index].from)];
+      for (size_t operation = 0; operation < operations.size(); ++operation) {
+        if (operations[operation] == "none") continue;
+        const torch::Tensor weight =
+            edge_weights[static_cast<int64_t>(edge_index)][static_cast<int64_t>(operation)];
+        nn::Sequential module = cell.edge_operations[edge_index][operation];
+        const torch::Tensor output = module->is_empty() ? source : module->forward(source);
+        sum = sum + weight * output;
+      }
+    }
+    nodes.push_back(sum);
+  }
+  return nodes.back();
+}
+
+torch::Tensor Nasbench201SupernetImpl::forward(const torch::Tensor& images,
+                                               const torch::Tensor& edge_weights) {
+  torch::Tensor features = stem_->forward(images);
+  for (size_t stage = 0; stage < cells_.size(); ++stage) {
+    if (stage > 0) features = reductions_[stage - 1].forward(features);
+    for (const MixedCell& cell : cells_[stage]) {
+      features = forward_cell(cell, features, edge_weights);
+    }
+  }
+  return head_->forward(features);  // [N, classes]
 }
 
 }  // namespace nascent

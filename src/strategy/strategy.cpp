@@ -30,8 +30,9 @@ StrategyMaker& lstm_controller_maker() {
 void set_lstm_controller_maker(StrategyMaker maker) { lstm_controller_maker() = std::move(maker); }
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"random", "evolution", "local", "reinforce", "bo",
-                                                 "sh",     "hyperband", "bohb",  "nsga2"};
+  static const std::vector<std::string> names = {"random", "evolution", "local",     "reinforce",
+                                                 "bo",     "sh",        "hyperband", "bohb",
+                                                 "nsga2",  "darts"};
   return names;
 }
 
@@ -167,6 +168,20 @@ void StrategyOptions::validate() const {
                               fmt::join(fidelities, ", ")));
     }
   }
+
+  // DARTS.
+  if (supernet_epochs < 1) {
+    throw Error(fmt::format("strategy.supernet_epochs: expected an integer >= 1, found {}",
+                            supernet_epochs));
+  }
+  if (!(architecture_learning_rate > 0.0) || !std::isfinite(architecture_learning_rate)) {
+    throw Error(fmt::format("strategy.architecture_learning_rate: expected a number > 0, found {}",
+                            architecture_learning_rate));
+  }
+  if (!(architecture_weight_decay >= 0.0) || !std::isfinite(architecture_weight_decay)) {
+    throw Error(fmt::format("strategy.architecture_weight_decay: expected a number >= 0, found {}",
+                            architecture_weight_decay));
+  }
 }
 
 std::vector<int64_t> fidelity_ladder(int64_t min_epochs, int64_t max_epochs, double eta) {
@@ -200,9 +215,17 @@ bool is_multi_fidelity(const std::string& name) {
   return name == "sh" || name == "hyperband" || name == "bohb";
 }
 
+bool is_weight_sharing(const std::string& name) { return name == "darts"; }
+
 std::unique_ptr<Strategy> make_strategy(const StrategyOptions& options, const SearchSpace& space,
                                         uint64_t seed) {
   options.validate();
+  if (is_weight_sharing(options.name)) {
+    throw Error(
+        fmt::format("strategy {}: expected a strategy that proposes without training, found "
+                    "one that trains a supernet on images: it runs only in nascent search",
+                    options.name));
+  }
   if (options.name == "random") {
     return std::make_unique<RandomSearch>(space, seed, options.enumeration_limit);
   }

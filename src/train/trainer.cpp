@@ -22,32 +22,6 @@ double seconds_since(Clock::time_point start) {
 }
 
 /// Linear warm-up, then cosine decay to zero over the remaining steps.
-double scheduled_learning_rate(const TrainOptions& options, int64_t step, int64_t total_steps,
-                               int64_t steps_per_epoch) {
-  const double warmup_steps = options.warmup_epochs * static_cast<double>(steps_per_epoch);
-  if (step < warmup_steps) return options.learning_rate * (step + 1) / warmup_steps;
-  const double progress = (step - warmup_steps) / std::max(1.0, total_steps - warmup_steps);
-  return options.learning_rate * 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& model,
-                                                        const TrainOptions& options) {
-  if (options.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(model.parameters(),
-                                               torch::optim::SGDOptions(options.learning_rate)
-                                                   .momentum(options.momentum)
-                                                   .nesterov(options.nesterov)
-                                                   .weight_decay(options.weight_decay));
-  }
-  return std::make_unique<torch::optim::AdamW>(
-      model.parameters(),
-      torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
-}
-
-void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(learning_rate);
-}
-
 /// Random crop after zero padding, for a whole batch at once: each image's crop window is
 /// gathered through one index tensor instead of a loop over images.
 torch::Tensor random_crop(const torch::Tensor& images, int64_t padding) {
@@ -119,6 +93,32 @@ std::vector<MovingAverageNorm> moving_average_norms(torch::nn::Module& model) {
 }
 
 }  // namespace
+
+double scheduled_learning_rate(const TrainOptions& options, int64_t step, int64_t total_steps,
+                               int64_t steps_per_epoch) {
+  const double warmup_steps = options.warmup_epochs * static_cast<double>(steps_per_epoch);
+  if (step < warmup_steps) return options.learning_rate * (step + 1) / warmup_steps;
+  const double progress = (step - warmup_steps) / std::max(1.0, total_steps - warmup_steps);
+  return options.learning_rate * 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& model,
+                                                        const TrainOptions& options) {
+  if (options.optimizer == "sgd") {
+    return std::make_unique<torch::optim::SGD>(model.parameters(),
+                                               torch::optim::SGDOptions(options.learning_rate)
+                                                   .momentum(options.momentum)
+                                                   .nesterov(options.nesterov)
+                                                   .weight_decay(options.weight_decay));
+  }
+  return std::make_unique<torch::optim::AdamW>(
+      model.parameters(),
+      torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
+}
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(learning_rate);
+}
 
 bool batch_norm_statistics_unsettled(torch::nn::Module& model, int64_t steps) {
   for (const MovingAverageNorm& entry : moving_average_norms(model)) {

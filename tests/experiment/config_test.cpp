@@ -318,7 +318,8 @@ TEST(ExperimentConfig, StrategyNameTypoSuggestsTheClosest) {
   EXPECT_EQ(error.key_path(), "strategy.name");
   EXPECT_STREQ(error.what(),
                "experiment.yaml:4: strategy.name: expected random, evolution, local, reinforce, "
-               "bo, sh, hyperband, bohb or nsga2, found 'evolutoin' (did you mean 'evolution'?)");
+               "bo, sh, hyperband, bohb, nsga2 or darts, found 'evolutoin' (did you mean "
+               "'evolution'?)");
 }
 
 TEST(ExperimentConfig, StrategyOptionsOfLocalReinforceAndBo) {
@@ -486,6 +487,44 @@ TEST(ExperimentConfig, AProxyPrefilterIsRefusedWithAMultiFidelityStrategy) {
   EXPECT_STREQ(error.what(),
                "experiment.yaml:6: proxy.use: expected none or evaluator with the "
                "multi-fidelity strategy hyperband, found 'prefilter'");
+}
+
+TEST(ExperimentConfig, DartsTakesItsOptionsAndNeedsTheCellSpace) {
+  const ExperimentConfig config = parse_experiment_config(
+      "space: {family: nasbench201, cells_per_stage: 1}\n"
+      "strategy: {name: darts, supernet_epochs: 3, architecture_learning_rate: 0.001, "
+      "architecture_weight_decay: 0}\n"
+      "budget: {max_trials: 2}\n",
+      "experiment.yaml");
+  EXPECT_EQ(config.strategy.supernet_epochs, 3);
+  EXPECT_EQ(config.strategy.architecture_learning_rate, 0.001);
+  EXPECT_EQ(config.strategy.architecture_weight_decay, 0.0);
+  EXPECT_NE(search_fingerprint(config).find("supernet_epochs=3 architecture_learning_rate=0.001"),
+            std::string::npos);
+
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "strategy:\n"       // 5
+                                                    "  name: darts\n")  // 6
+                   .what(),
+               "experiment.yaml:6: strategy.name: expected a strategy for space family 'macro', "
+               "found 'darts', which needs space: nasbench201");
+  EXPECT_STREQ(config_error("space: {family: nasbench201}\n"                 // 1
+                            "strategy: {name: darts, supernet_epochs: 0}\n"  // 2
+                            "budget: {max_trials: 2}\n")
+                   .what(),
+               "experiment.yaml:2: strategy.supernet_epochs: expected an integer >= 1, found 0");
+  EXPECT_STREQ(config_error("space: {family: nasbench201}\n"                  // 1
+                            "strategy: {name: random, supernet_epochs: 2}\n"  // 2
+                            "budget: {max_trials: 2}\n")
+                   .what(),
+               "experiment.yaml:2: strategy.supernet_epochs: expected an option that random "
+               "uses, found one for darts only");
+  EXPECT_STREQ(config_error("space: {family: nasbench201}\n"  // 1
+                            "strategy: darts\n"               // 2
+                            "budget: {max_trials: 2}\n"       // 3
+                            "proxy: {use: prefilter}\n")      // 4
+                   .what(),
+               "experiment.yaml:4: proxy.use: expected none with strategy darts (the supernet "
+               "ranks the architectures), found 'prefilter'");
 }
 
 TEST(ExperimentConfig, BadStrategyOptionNamesItsLine) {

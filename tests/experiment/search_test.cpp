@@ -21,11 +21,14 @@
 #include <set>
 #include <thread>
 
+#include "error_expectations.h"
 #include "nascent/core/error.h"
+#include "nascent/core/interrupt.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/study_pareto.h"
 #include "nascent/export/model_export.h"
 #include "nascent/store/store.h"
+#include "nascent/strategy/weight_ranking.h"
 #include "nascent/train/runtime.h"
 #include "test_support.h"
 
@@ -946,6 +949,75 @@ final: {{epochs: 2}}
   const nlohmann::json reloaded = evaluate_study(options.output_dir);
   EXPECT_EQ(reloaded["test_accuracy"].get<double>(),
             summary["best"]["test_accuracy"].get<double>());
+}
+
+TEST_F(SearchTest, DartsTrainsASupernetResumesItAndTrainsItsTopCellsAsTrials) {
+  const std::string text = fmt::format(R"(study: darts
+seed: 1
+threads: 1
+data: {{dataset: idx, directory: {}, validation_size: 200}}
+space: {{family: nasbench201, cells_per_stage: 1, channels: 4}}
+strategy: {{name: darts, supernet_epochs: 2}}
+budget: {{max_trials: 2}}
+train: {{epochs: 1, batch_size: 32, learning_rate: 0.05}}
+final: {{epochs: 1}}
+)",
+                                       data_dir_);
+  const ExperimentConfig config = parse_experiment_config(text, "darts.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("darts");
+  const std::string checkpoint = options.output_dir + "/supernet.pt";
+
+  // Stopped (as by Ctrl-C) once the first supernet epoch is saved.
+  std::vector<std::string> lines;
+  SearchEvents events;
+  events.on_info = [&](const std::string& line) {
+    lines.push_back(line);
+    if (line.rfind("supernet epoch", 0) == 0) request_stop();
+  };
+  const std::string stopped =
+      testing_support::error_message([&] { run_search(config, options, events); });
+  clear_stop_request();
+  EXPECT_EQ(stopped, fmt::format("interrupted in supernet epoch 2 of 2; run the same command to "
+                                 "resume {} from its last supernet epoch",
+                                 options.output_dir));
+  EXPECT_TRUE(std::filesystem::exists(checkpoint));
+  EXPECT_TRUE(finished_trials(options.output_dir).empty());
+
+  // The same command again: the second epoch only, then the two most probable cells as trials.
+  lines.clear();
+  events.on_info = [&](const std::string& line) { lines.push_back(line); };
+  const nlohmann::json summary = run_search(config, options, events);
+  const auto count_lines = [&](const std::string& start) {
+    return std::count_if(lines.begin(), lines.end(),
+                         [&](const std::string& line) { return line.rfind(start, 0) == 0; });
+  };
+  EXPECT_EQ(count_lines("supernet epoch   1/2"), 0);
+  EXPECT_EQ(count_lines("supernet epoch   2/2"), 1);
+  EXPECT_FALSE(std::filesystem::exists(checkpoint));
+  EXPECT_EQ(summary["trials"]["complete"].get<int64_t>(), 2);
+
+  const Store store(options.output_dir + "/study.db");
+  const auto stored = store.study_value("darts_probabilities");
+  ASSERT_TRUE(stored);
+  WeightRanking ranking(config.space, nlohmann::json::parse(*stored).get<DecisionProbabilities>(),
+                        "darts");
+  const std::vector<TrialRecord> trials = finished_trials(options.output_dir);
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(trials[0].architecture, config.space.format(*ranking.ask()));
+  EXPECT_EQ(trials[1].architecture, config.space.format(*ranking.ask()));
+  EXPECT_TRUE(summary["best"].contains("test_accuracy"));
+
+  // A larger budget resumes from the stored weights: no supernet training, the third cell next.
+  ExperimentConfig more = config;
+  more.budget.max_trials = 3;
+  lines.clear();
+  run_search(more, options, events);
+  EXPECT_EQ(count_lines("supernet trained by an earlier run"), 1);
+  EXPECT_EQ(count_lines("supernet epoch"), 0);
+  const std::vector<TrialRecord> after = finished_trials(options.output_dir);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[2].architecture, config.space.format(*ranking.ask()));
 }
 
 }  // namespace

@@ -161,6 +161,12 @@ struct StrategyOptions {
   /// BOHB: candidates drawn from the good density per model-based proposal.
   int64_t kde_samples = 64;
 
+  /// DARTS: epochs of supernet training before its architectures are trained as trials.
+  int64_t supernet_epochs = 10;
+  /// DARTS: Adam's step size and weight decay for the architecture weights.
+  double architecture_learning_rate = 3e-4;
+  double architecture_weight_decay = 1e-3;
+
   /// Throws nascent::Error naming the bad field.
   void validate() const;
 };
@@ -184,6 +190,11 @@ std::vector<int64_t> fidelity_ladder(int64_t min_epochs, int64_t max_epochs, dou
 
 /// True for the strategies that choose a fidelity per proposal (sh, hyperband, bohb).
 bool is_multi_fidelity(const std::string& name);
+
+/// True for the strategies that train a supernet on the study's images before proposing (darts):
+/// they run only inside a training search, whose data they need, and make_strategy() refuses
+/// them.
+bool is_weight_sharing(const std::string& name);
 
 /// Builds a strategy that needs LibTorch (REINFORCE's LSTM controller), which the torch-free
 /// part of the library cannot build itself.

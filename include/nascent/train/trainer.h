@@ -55,6 +55,18 @@ TrainingOutcome train_model(torch::nn::Module& model,
                             const TensorData& train, const TensorData* validation,
                             const TrainOptions& options, const TrainingCallbacks& callbacks = {});
 
+/// The learning rate at 0-based `step` of `total_steps`: a linear warm-up over
+/// TrainOptions::warmup_epochs, then cosine decay to 0.
+double scheduled_learning_rate(const TrainOptions& options, int64_t step, int64_t total_steps,
+                               int64_t steps_per_epoch);
+
+/// The optimiser TrainOptions names (SGD with momentum, or AdamW) over `model`'s parameters.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& model,
+                                                        const TrainOptions& options);
+
+/// Sets the learning rate of every parameter group of `optimizer`.
+void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate);
+
 /// A batch norm's running statistics are unsettled while their initial values still weigh more
 /// than this in the moving average: (1 - momentum)^steps > 1%, fewer than 44 steps at
 /// LibTorch's momentum of 0.1.
