@@ -295,6 +295,12 @@ int run_status_command(const std::string& output_dir, bool as_json) {
       trials.contains("abandoned")
           ? fmt::format(", {} abandoned", trials["abandoned"].get<int64_t>())
           : std::string());
+  if (status.contains("supernet")) {
+    const auto& supernet = status["supernet"];
+    std::cout << fmt::format(
+        "  supernet: {} of {} epochs{}\n", supernet["epochs_done"].get<int64_t>(),
+        supernet["epochs"].get<int64_t>(), supernet["trained"].get<bool>() ? ", trained" : "");
+  }
   // Name the trials in progress, or cut off by a search that was killed.
   for (const auto& trial : status["trial_list"]) {
     const std::string state = trial["state"].get<std::string>();

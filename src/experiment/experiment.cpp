@@ -1095,6 +1095,14 @@ nlohmann::json study_status(const std::string& output_dir) {
     try {
       const ExperimentConfig config = parse_experiment_config(*config_text, "stored config");
       best = best_feasible_trial(comparable, config.objectives);
+      if (is_weight_sharing(config.strategy.name)) {
+        // The supernet trains before any trial: without this, status would show nothing for
+        // the first part of a DARTS search.
+        status["supernet"] = {
+            {"epochs", config.strategy.supernet_epochs},
+            {"epochs_done", std::stoll(store.study_value("supernet_epoch").value_or("0"))},
+            {"trained", store.study_value("darts_probabilities").has_value()}};
+      }
     } catch (const Error&) {
       // A stored config this version cannot read: fall back to the highest accuracy.
     }

@@ -983,6 +983,8 @@ final: {{epochs: 1}}
                                  options.output_dir));
   EXPECT_TRUE(std::filesystem::exists(checkpoint));
   EXPECT_TRUE(finished_trials(options.output_dir).empty());
+  EXPECT_EQ(study_status(options.output_dir)["supernet"],
+            nlohmann::json({{"epochs", 2}, {"epochs_done", 1}, {"trained", false}}));
 
   // The same command again: the second epoch only, then the two most probable cells as trials.
   lines.clear();
@@ -996,6 +998,7 @@ final: {{epochs: 1}}
   EXPECT_EQ(count_lines("supernet epoch   2/2"), 1);
   EXPECT_FALSE(std::filesystem::exists(checkpoint));
   EXPECT_EQ(summary["trials"]["complete"].get<int64_t>(), 2);
+  EXPECT_EQ(study_status(options.output_dir)["supernet"]["trained"], true);
 
   const Store store(options.output_dir + "/study.db");
   const auto stored = store.study_value("darts_probabilities");
