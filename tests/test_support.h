@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "nascent/data/dataset.h"
 #include "nascent/train/runtime.h"
 
 namespace nascent::testing_support {
@@ -86,6 +87,31 @@ class QuadrantDataTest : public ::testing::Test {
 
   std::string data_dir_;
 };
+
+/// In memory, 4 classes of 12x12 images: a bright square in quadrant `label` on noise (columns
+/// [1, 6) or [6, 11), mirror images of each other in a 12-pixel row).
+inline ImageDataset quadrant_images(int64_t count, uint32_t seed) {
+  std::mt19937 generator(seed);
+  ImageDataset dataset;
+  dataset.channels = 1;
+  dataset.height = 12;
+  dataset.width = 12;
+  dataset.num_classes = 4;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t label = i % 4;
+    dataset.labels.push_back(label);
+    const int64_t top = (label / 2) * 6;
+    const int64_t left = 1 + (label % 2) * 5;
+    for (int64_t y = 0; y < 12; ++y) {
+      for (int64_t x = 0; x < 12; ++x) {
+        const bool inside = y >= top && y < top + 5 && x >= left && x < left + 5;
+        const int noise = static_cast<int>(generator() % 100);
+        dataset.pixels.push_back(static_cast<uint8_t>(inside ? 120 + noise : noise));
+      }
+    }
+  }
+  return dataset;
+}
 
 inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream file(path);

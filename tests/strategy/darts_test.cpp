@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <random>
 #include <string>
 
 #include "error_expectations.h"
@@ -16,28 +15,7 @@
 namespace nascent {
 namespace {
 
-/// In memory, the quadrant problem of test_support.h: class c is a bright 4x4 square in quadrant
-/// c of a noisy 8x8 image.
-ImageDataset quadrant_images(int64_t count, uint32_t seed) {
-  std::mt19937 generator(seed);
-  ImageDataset data;
-  data.channels = 1;
-  data.height = 8;
-  data.width = 8;
-  data.num_classes = 4;
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t label = i % 4;
-    data.labels.push_back(label);
-    for (int64_t y = 0; y < 8; ++y) {
-      for (int64_t x = 0; x < 8; ++x) {
-        const bool inside = y / 4 == label / 2 && x / 4 == label % 2;
-        const int noise = static_cast<int>(generator() % 90);
-        data.pixels.push_back(static_cast<uint8_t>(inside ? 150 + noise : noise));
-      }
-    }
-  }
-  return data;
-}
+using testing_support::quadrant_images;
 
 DartsOptions small_darts(int64_t epochs) {
   DartsOptions options;
@@ -52,10 +30,10 @@ DartsOptions small_darts(int64_t epochs) {
 TEST(DartsSupernet, WeighsEveryOperationAndPassesGradientsToTheEdgeWeights) {
   set_torch_threads(1);
   torch::manual_seed(0);
-  Nasbench201Supernet supernet(ImageShape{1, 8, 8}, 4, CellNetworkOptions{1, 4},
+  Nasbench201Supernet supernet(ImageShape{1, 12, 12}, 4, CellNetworkOptions{1, 4},
                                nasbench201_operations());
   const torch::Tensor edge_weights = torch::full({6, 5}, 0.2).requires_grad_(true);
-  const torch::Tensor logits = supernet->forward(torch::randn({3, 1, 8, 8}), edge_weights);
+  const torch::Tensor logits = supernet->forward(torch::randn({3, 1, 12, 12}), edge_weights);
   EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{3, 4}));
 
   logits.sum().backward();

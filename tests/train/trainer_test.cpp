@@ -9,34 +9,12 @@
 #include "nascent/nn/batch_norm.h"
 #include "nascent/nn/macro_net.h"
 #include "nascent/space/macro_space.h"
+#include "test_support.h"
 
 namespace nascent {
 namespace {
 
-/// 4 classes of 12x12 images: a bright square in quadrant `label` on noise.
-ImageDataset quadrant_images(int64_t count, uint32_t seed) {
-  std::mt19937 generator(seed);
-  ImageDataset dataset;
-  dataset.channels = 1;
-  dataset.height = 12;
-  dataset.width = 12;
-  dataset.num_classes = 4;
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t label = i % 4;
-    dataset.labels.push_back(label);
-    const int64_t top = (label / 2) * 6;
-    // Columns [1, 6) or [6, 11): mirror images of each other in a 12-pixel row.
-    const int64_t left = 1 + (label % 2) * 5;
-    for (int64_t y = 0; y < 12; ++y) {
-      for (int64_t x = 0; x < 12; ++x) {
-        const bool inside = y >= top && y < top + 5 && x >= left && x < left + 5;
-        const int noise = static_cast<int>(generator() % 100);
-        dataset.pixels.push_back(static_cast<uint8_t>(inside ? 120 + noise : noise));
-      }
-    }
-  }
-  return dataset;
-}
+using testing_support::quadrant_images;
 
 NetworkPlan small_plan() {
   const SearchSpace space = make_macro_space(MacroSpaceOptions());
