@@ -127,42 +127,39 @@ class Rows {
   std::unique_ptr<PGresult, ClearResult> result_;
 };
 
+/// The rows of a statement's `result`, which they own from now on. When the statement failed
+/// (a null result means libpq could not even send it), frees the result and throws
+/// nascent::StoreError naming the store, the operation and the server's message.
+Rows checked_rows(PGresult* result, PGconn* connection, const std::string& where,
+                  std::string_view operation) {
+  Rows rows(result);
+  const ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    const std::string message =
+        first_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
+    throw StoreError(
+        fmt::format("{}: {}: expected the statement to succeed, found PostgreSQL "
+                    "error '{}'",
+                    where, operation, message));
+  }
+  return rows;
+}
+
 /// Runs one statement with parameters $1, $2, ...; throws nascent::StoreError naming the store,
 /// the operation and the server's message when it fails.
 Rows run(PGconn* connection, const std::string& where, std::string_view operation, const char* sql,
          const std::vector<Parameter>& parameters = {}) {
   std::vector<const char*> values;
   for (const auto& value : parameters) values.push_back(value ? value->c_str() : nullptr);
-  PGresult* result = PQexecParams(connection, sql, static_cast<int>(values.size()), nullptr,
-                                  values.data(), nullptr, nullptr, 0);
-  const ExecStatusType status = PQresultStatus(result);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    const std::string message =
-        first_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
-    PQclear(result);
-    throw StoreError(
-        fmt::format("{}: {}: expected the statement to succeed, found PostgreSQL "
-                    "error '{}'",
-                    where, operation, message));
-  }
-  return Rows(result);
+  return checked_rows(PQexecParams(connection, sql, static_cast<int>(values.size()), nullptr,
+                                   values.data(), nullptr, nullptr, 0),
+                      connection, where, operation);
 }
 
 /// Runs SQL text without parameters (schema scripts, BEGIN/COMMIT).
 void run_script(PGconn* connection, const std::string& where, std::string_view operation,
                 const char* sql) {
-  PGresult* result = PQexec(connection, sql);
-  const ExecStatusType status = PQresultStatus(result);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    const std::string message =
-        first_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
-    PQclear(result);
-    throw StoreError(
-        fmt::format("{}: {}: expected the statement to succeed, found PostgreSQL "
-                    "error '{}'",
-                    where, operation, message));
-  }
-  PQclear(result);
+  checked_rows(PQexec(connection, sql), connection, where, operation);
 }
 
 /// Reads row `row` of a query that selected kTrialColumns.
