@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "experiment/internal/study_records.h"
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
 #include "nascent/core/random.h"
@@ -39,6 +40,11 @@ namespace nascent {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::counts_json;
+using internal::longest_trained;
+using internal::stored_double;
+using internal::trial_epochs;
+using internal::unix_now;
 
 // Streams of the study seed, so that each consumer draws independently.
 constexpr uint64_t kSplitStream = 1;
@@ -48,10 +54,6 @@ constexpr uint64_t kFinalStream = 4;
 
 /// Proposals in a row that bring nothing new before the space counts as exhausted.
 constexpr int64_t kMaxProposalsWithoutNew = 2000;
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -245,59 +247,10 @@ bool counts_against_budget(TrialState state) {
          state == TrialState::kPruned;
 }
 
-/// The training epochs of a trial: recorded in its results by a multi-fidelity search, the
-/// configured train.epochs otherwise.
-int64_t trial_epochs(const TrialRecord& trial, int64_t full_epochs) {
-  const auto result = nlohmann::json::parse(trial.result_json, nullptr, false);
-  if (result.is_object() && result.contains("epochs") && result["epochs"].is_number_integer()) {
-    return result["epochs"].get<int64_t>();
-  }
-  return full_epochs;
-}
-
 /// The key of the study's cache: the architecture's hash, with the epochs appended for a
 /// lower-fidelity evaluation (so existing studies keep their keys).
 std::string outcome_key(const std::string& hash, int64_t epochs, int64_t full_epochs) {
   return epochs == full_epochs ? hash : fmt::format("{}@{}", hash, epochs);
-}
-
-/// The complete trials that trained for the most epochs any complete trial trained for: a
-/// result after fewer epochs is not comparable with one after more.
-std::vector<TrialRecord> longest_trained(const std::vector<TrialRecord>& trials,
-                                         int64_t full_epochs) {
-  int64_t longest = 0;
-  for (const auto& trial : trials) {
-    if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
-    longest = std::max(longest, trial_epochs(trial, full_epochs));
-  }
-  std::vector<TrialRecord> comparable;
-  for (const auto& trial : trials) {
-    if (trial.state == TrialState::kComplete && trial_epochs(trial, full_epochs) == longest) {
-      comparable.push_back(trial);
-    }
-  }
-  return comparable;
-}
-
-/// The complete trial with the highest validation accuracy.
-std::optional<TrialRecord> best_trial(const std::vector<TrialRecord>& trials) {
-  std::optional<TrialRecord> best;
-  for (const auto& trial : trials) {
-    if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
-    if (!best || trial.validation_accuracy > best->validation_accuracy) best = trial;
-  }
-  return best;
-}
-
-nlohmann::json counts_json(const Store& store) {
-  nlohmann::json counts = nlohmann::json::object();
-  for (const auto& [state, count] : store.count_by_state()) counts[to_string(state)] = count;
-  return counts;
-}
-
-double stored_double(const Store& store, const std::string& key, double fallback) {
-  const auto value = store.study_value(key);
-  return value ? std::stod(*value) : fallback;
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& json) {
@@ -321,11 +274,6 @@ nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
-/// The file a search locks, and status probes, to tell whether a search works on a study.
-std::string lock_path(const std::string& output_dir) {
-  return (fs::path(output_dir) / "study.lock").string();
-}
-
 /// Whether `descriptor` is still the file at `path`: a refused search removes the lock file it
 /// created, so a lock taken on a file that was removed meanwhile guards nothing.
 bool is_file_at(int descriptor, const std::string& path) {
@@ -339,7 +287,7 @@ bool is_file_at(int descriptor, const std::string& path) {
 /// releases it when the process dies, however it dies, so a stale lock never blocks a resume.
 class StudyLock {
  public:
-  explicit StudyLock(const std::string& output_dir) : path_(lock_path(output_dir)) {
+  explicit StudyLock(const std::string& output_dir) : path_(internal::study_lock_path(output_dir)) {
     while (true) {
       created_ = !fs::exists(path_);
       descriptor_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -381,18 +329,6 @@ class StudyLock {
   int descriptor_ = -1;
   bool created_ = false;
 };
-
-/// Whether a search process holds the study's lock now. Takes and drops a shared lock, which
-/// fails while a search holds its exclusive one (and for those microseconds would make a
-/// search starting at that instant report the study busy).
-bool study_locked(const std::string& output_dir) {
-  const std::string path = lock_path(output_dir);
-  const int descriptor = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (descriptor < 0) return false;  // no search has run here since locks were introduced
-  const bool locked = flock(descriptor, LOCK_SH | LOCK_NB) != 0;
-  close(descriptor);  // also releases the shared lock if it was taken
-  return locked;
-}
 
 }  // namespace
 
@@ -881,6 +817,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     lock.emplace(options.output_dir);
     opened_store.emplace(open_search_store(config, options));
     check_or_record_config(*opened_store, config, data);
+    if (!options.storage_url.empty()) {
+      opened_store->set_study_value(internal::kSearchDirectoryKey,
+                                    fs::absolute(options.output_dir).lexically_normal().string());
+    }
   } catch (...) {
     opened_store.reset();
     if (lock) lock->remove_if_created();
@@ -976,90 +916,6 @@ std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config) 
     std::unique_ptr<Evaluator> evaluator;
   };
   return std::make_unique<EvaluatorWithData>(config);
-}
-
-nlohmann::json study_status(const std::string& output_dir) {
-  const Store store = Store::open_study_directory(output_dir);
-  const auto trials = store.trials();
-  const bool search_running = study_locked(output_dir);
-  nlohmann::json status;
-  status["directory"] = output_dir;
-  status["search_running"] = search_running;
-  status["trials"] = counts_json(store);
-  if (!search_running) {
-    // Counted as what they are: no process is running them.
-    status["trials"]["abandoned"] = status["trials"]["running"];
-    status["trials"]["running"] = 0;
-  }
-  status["max_trials"] = std::stoll(store.study_value("max_trials").value_or("0"));
-  status["time_limit_min"] = std::stod(store.study_value("time_limit_min").value_or("0"));
-  // The clock is stored after every epoch; while a search holds the study and its clock runs,
-  // the seconds since then count too (found by a fresh-user test: 0 s during a first trial).
-  double search_elapsed_s = stored_double(store, "search_elapsed_s", 0.0);
-  const bool clock_running =
-      search_running && store.study_value("search_clock_running").value_or("0") == "1";
-  if (clock_running) {
-    search_elapsed_s +=
-        std::max(0.0, unix_now() - stored_double(store, "clock_saved_at", unix_now()));
-  }
-  status["search_elapsed_s"] = search_elapsed_s;
-  // A resumed search keeps the stop reason of the run before until it stops again.
-  status["stop_reason"] =
-      clock_running ? std::string() : store.study_value("stop_reason").value_or("");
-  status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
-  status["best"] = nullptr;
-  // With constraints, the best so far is the best feasible trial, as the search will choose;
-  // with several fidelities, among the trials that trained longest. A trial that records no
-  // epochs was trained for the full count.
-  const std::vector<TrialRecord> comparable =
-      longest_trained(trials, std::numeric_limits<int64_t>::max());
-  std::optional<TrialRecord> best = best_trial(comparable);
-  if (const auto config_text = store.study_value("config_text")) {
-    try {
-      const ExperimentConfig config = parse_experiment_config(*config_text, "stored config");
-      best = best_feasible_trial(comparable, config.objectives);
-    } catch (const Error&) {
-      // A stored config this version cannot read: fall back to the highest accuracy.
-    }
-  }
-  if (best) {
-    status["best"] = {{"trial_id", best->id},
-                      {"arch", best->architecture},
-                      {"val_accuracy", best->validation_accuracy},
-                      {"params", best->params},
-                      {"flops", best->flops}};
-  }
-  nlohmann::json recent = nlohmann::json::array();
-  for (const auto& trial : trials) {
-    // A trial still RUNNING while no search holds the study was cut off by a crash or a kill;
-    // the next `nascent search` records it as interrupted and trains it again.
-    const bool abandoned = trial.state == TrialState::kRunning && !search_running;
-    recent.push_back({{"id", trial.id},
-                      {"state", abandoned ? std::string("abandoned") : to_string(trial.state)},
-                      {"val_accuracy", std::isnan(trial.validation_accuracy)
-                                           ? nlohmann::json(nullptr)
-                                           : nlohmann::json(trial.validation_accuracy)},
-                      {"params", trial.params},
-                      {"seconds", trial.train_seconds},
-                      {"error", trial.error}});
-  }
-  status["trial_list"] = recent;
-
-  // Where the final model stands, for people: a search killed while retraining it leaves none,
-  // and the next run of the same command retrains it.
-  const std::string stop_reason = status["stop_reason"].get<std::string>();
-  std::string final_model = "not yet trained";
-  if (status["final_model"].get<bool>()) {
-    final_model = "model.pt";
-  } else if (search_running && !clock_running && !stop_reason.empty()) {
-    final_model = "being trained";
-  } else if (!search_running && !stop_reason.empty() && status["best"].is_object() &&
-             store.study_value("search_clock_running").value_or("0") == "0") {
-    // The search part had ended (a search cut off before that left its clock running).
-    final_model = "none: its training was cut off; run the same nascent search to train it";
-  }
-  status["final_model_state"] = final_model;
-  return status;
 }
 
 nlohmann::json evaluate_study(const std::string& output_dir) {

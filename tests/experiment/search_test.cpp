@@ -12,10 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -24,6 +27,7 @@
 #include "nascent/core/error.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/study_pareto.h"
+#include "nascent/experiment/worker.h"
 #include "nascent/export/model_export.h"
 #include "nascent/store/store.h"
 #include "nascent/train/runtime.h"
@@ -119,6 +123,17 @@ std::string nascent_errors(const std::string& arguments, int& status) {
   const int wait_status = pipe != nullptr ? pclose(pipe) : -1;
   status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
   return errors;
+}
+
+/// Runs `nascent ARGUMENTS` with its standard error discarded; returns its standard output.
+std::string nascent_output(const std::string& arguments) {
+  const std::string command = fmt::format("{} {} 2>/dev/null", NASCENT_BINARY, arguments);
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[256];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  if (pipe != nullptr) pclose(pipe);
+  return output;
 }
 
 // Every numeric option: CLI11 refuses the value before any file is read, so the paths need not
@@ -453,6 +468,63 @@ TEST_F(SearchTest, StorageUrlPutsTheTrialsInThatStoreAndResumesFromIt) {
   const nlohmann::json summary = run_search(config, options);
   EXPECT_EQ(
       summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(), 5);
+}
+
+// `status --storage URL --study NAME` of a search's study used to read it as a workers' study:
+// the seconds since a worker's start (which no search records) instead of the search's clock.
+TEST_F(SearchTest, StatusOfAStoredSearchShowsTheSearchesBudgetAndClock) {
+  const std::string url = "sqlite://" + fresh_directory("stored_status") + "/store.db";
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 2), "test.yaml");
+  config.budget.time_limit_min = 30;
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("stored_status_out");
+  options.storage_url = url;
+  options.study_name = "stored";
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  run_search(config, options);
+  const double stored_clock = std::stod(
+      *Store::open(url, "stored", StudyOpenMode::kExisting).study_value("search_elapsed_s"));
+
+  nlohmann::json status = shared_study_status(url, "stored");
+  EXPECT_EQ(status["kind"], "search");
+  EXPECT_EQ(status["max_trials"], 2);
+  EXPECT_EQ(status["time_limit_min"], 30.0);
+  EXPECT_EQ(status["search_elapsed_s"], stored_clock);
+  EXPECT_EQ(status["stop_reason"], "max_trials");
+  EXPECT_EQ(status["search_running"], false);
+  EXPECT_EQ(status["directory"], options.output_dir);
+  // As status DIR says of a search that skipped its final model.
+  EXPECT_EQ(status["final_model_state"],
+            "none: its training was cut off; run the same nascent search to train it");
+  EXPECT_NE(nascent_output(fmt::format("status --storage {} --study stored", url))
+                .find("budget: 2 trials, 30 minutes; search elapsed"),
+            std::string::npos);
+
+  // While a search holds its directory, the clock runs on between saves, as for status DIR.
+  {
+    Store store = Store::open(url, "stored", StudyOpenMode::kExisting);
+    store.set_study_value("clock_saved_at", fmt::format("{}", store.now() - 10.0));
+    store.set_study_value("search_clock_running", "1");
+  }
+  const int lock = open((options.output_dir + "/study.lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX | LOCK_NB), 0);
+  status = shared_study_status(url, "stored");
+  EXPECT_EQ(status["search_running"], true);
+  EXPECT_GE(status["search_elapsed_s"].get<double>(), stored_clock + 10.0);
+  EXPECT_EQ(status["stop_reason"], "");
+  close(lock);
+
+  // Its directory on another machine: whether a search runs is unknown; the stored clock stands.
+  std::filesystem::remove_all(options.output_dir);
+  status = shared_study_status(url, "stored");
+  EXPECT_TRUE(status["search_running"].is_null());
+  EXPECT_EQ(status["search_elapsed_s"], stored_clock);
+  EXPECT_EQ(status["final_model_state"],
+            "unknown here: its directory " + options.output_dir + " is not on this machine");
 }
 
 TEST_F(SearchTest, StudyCreatedForWorkersIsRefused) {
