@@ -84,21 +84,54 @@ void check_results_have_their_store(const std::string& output_dir) {
   }
 }
 
-/// The store of a search: `output_dir`/study.db, or the study named in the store at
-/// options.storage_url. A study created for workers is refused: a search resuming it would mark
-/// the workers' running trials interrupted.
-Store open_search_store(const ExperimentConfig& config, const SearchRunOptions& options) {
+/// The name of the study a search works on in --storage: --study, or else the config's.
+std::string storage_study_name(const ExperimentConfig& config, const SearchRunOptions& options) {
+  return options.study_name.empty() ? config.study : options.study_name;
+}
+
+/// The store of a search when it exists already (`output_dir`/study.db, or the study in the
+/// store at options.storage_url), opened without creating anything; nullopt when it does not.
+std::optional<Store> open_existing_search_store(const ExperimentConfig& config,
+                                                const SearchRunOptions& options) {
+  if (!options.storage_url.empty()) {
+    return Store::open_if_present(options.storage_url, storage_study_name(config, options));
+  }
+  const std::string path = store_path(options.output_dir);
+  std::error_code status_error;
+  if (!fs::is_regular_file(path, status_error) || fs::file_size(path, status_error) == 0) {
+    return std::nullopt;
+  }
+  return Store(path);
+}
+
+/// The store of a new search, created.
+Store create_search_store(const ExperimentConfig& config, const SearchRunOptions& options) {
   if (options.storage_url.empty()) return Store(store_path(options.output_dir));
-  const std::string study = options.study_name.empty() ? config.study : options.study_name;
-  Store store = Store::open(options.storage_url, study, StudyOpenMode::kCreateIfMissing);
+  return Store::open(options.storage_url, storage_study_name(config, options),
+                     StudyOpenMode::kCreateIfMissing);
+}
+
+/// Refuses a study this search may not work on: one created for workers (a search resuming it
+/// would mark the workers' running trials interrupted), or one created with a different config,
+/// naming the first setting that differs (fingerprints hold one setting per line).
+void check_search_store(const Store& store, const ExperimentConfig& config,
+                        const SearchRunOptions& options) {
   if (store.study_value("worker_settings")) {
     throw Error(
         fmt::format("{}: expected a study of nascent search, found study '{}' created "
                     "for workers (nascent create-study); run nascent worker on it, or "
                     "use another --study name",
-                    store.path(), study));
+                    store.path(), storage_study_name(config, options)));
   }
-  return store;
+  const auto stored_fingerprint = store.study_value("fingerprint");
+  const std::string fingerprint = search_fingerprint(config);
+  if (stored_fingerprint && *stored_fingerprint != fingerprint) {
+    throw Error(
+        fmt::format("{}: expected the config this study was created with, found a "
+                    "different one (first difference: {}); use a new "
+                    "--out directory, or the original config",
+                    store.path(), describe_first_difference(*stored_fingerprint, fingerprint)));
+  }
 }
 
 /// The data of a study: the training file split into search-train and validation, the full
@@ -394,20 +427,10 @@ void prepare_output_directory(const std::string& output_dir) {
   }
 }
 
-/// Records the config of a new study, or refuses to resume one created with a different config,
-/// naming the first setting that differs (fingerprints hold one setting per line).
-void check_or_record_config(Store& store, const ExperimentConfig& config, const StudyData& data) {
-  const std::string fingerprint = search_fingerprint(config);
-  const auto stored_fingerprint = store.study_value("fingerprint");
-  if (stored_fingerprint && *stored_fingerprint != fingerprint) {
-    throw Error(
-        fmt::format("{}: expected the config this study was created with, found a "
-                    "different one (first difference: {}); use a new "
-                    "--out directory, or the original config",
-                    store.path(), describe_first_difference(*stored_fingerprint, fingerprint)));
-  }
-  if (!stored_fingerprint) {
-    store.set_study_value("fingerprint", fingerprint);
+/// Records the config of a new study, and the data and budget of this run.
+void record_study(Store& store, const ExperimentConfig& config, const StudyData& data) {
+  if (!store.study_value("fingerprint")) {
+    store.set_study_value("fingerprint", search_fingerprint(config));
     store.set_study_value("config_text", config.text);
     store.set_study_value("config_path", config.path);
     store.set_study_value("created_at", fmt::format("{}", unix_now()));
@@ -795,28 +818,40 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   if (options.storage_url.empty()) check_results_have_their_store(options.output_dir);
   check_output_directory_possible(options.output_dir);
 
-  // Data first: a missing dataset should fail before a study directory is created.
-  const StudyData data = load_study_data(config);
-  info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
-                           "(candidates train on {})",
-                           data.files.train.size() - data.validation.size(), data.validation.size(),
-                           data.files.test.size(), data.input.to_string(), data.num_classes,
-                           data.search_train.size()));
-  std::unique_ptr<Evaluator> evaluator =
-      options.evaluator_factory ? options.evaluator_factory(config)
-                                : make_search_evaluator(config, data.search_train, data.validation);
-  check_space_admits_valid(config, *evaluator, data.input);
-
-  // Open or resume the study, one process at a time. A refusal here leaves behind nothing this
-  // run created: not the lock file, not a new, empty --out directory.
+  // The study directory, its lock and an existing store come before the data, which takes
+  // seconds to load: a wrong --storage, a study made for workers, a search already running or
+  // a changed config is refused at once. A new store is created once the data has loaded, so
+  // that a missing dataset creates none. A refusal, here or while the data loads, leaves behind
+  // nothing this run created: not the lock file, not a new --out directory, not a store.
   const std::vector<fs::path> new_directories = missing_directories(options.output_dir);
   std::optional<StudyLock> lock;
   std::optional<Store> opened_store;
+  std::optional<StudyData> loaded_data;
+  std::unique_ptr<Evaluator> evaluator;
   try {
     prepare_output_directory(options.output_dir);
     lock.emplace(options.output_dir);
-    opened_store.emplace(open_search_store(config, options));
-    check_or_record_config(*opened_store, config, data);
+    opened_store = open_existing_search_store(config, options);
+    if (opened_store) check_search_store(*opened_store, config, options);
+
+    loaded_data.emplace(load_study_data(config));
+    const StudyData& data = *loaded_data;
+    info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
+                             "(candidates train on {})",
+                             data.files.train.size() - data.validation.size(),
+                             data.validation.size(), data.files.test.size(), data.input.to_string(),
+                             data.num_classes, data.search_train.size()));
+    evaluator = options.evaluator_factory
+                    ? options.evaluator_factory(config)
+                    : make_search_evaluator(config, data.search_train, data.validation);
+    check_space_admits_valid(config, *evaluator, data.input);
+
+    if (!opened_store) {
+      opened_store.emplace(create_search_store(config, options));
+      // Another process may have created the same study in --storage meanwhile.
+      check_search_store(*opened_store, config, options);
+    }
+    record_study(*opened_store, config, data);
     if (!options.storage_url.empty()) {
       opened_store->set_study_value(internal::kSearchDirectoryKey,
                                     fs::absolute(options.output_dir).lexically_normal().string());
@@ -828,6 +863,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     remove_if_empty(new_directories);
     throw;
   }
+  const StudyData& data = *loaded_data;
   Store store = std::move(*opened_store);
   opened_store.reset();
   const int64_t interrupted = store.interrupt_running_trials(unix_now());
@@ -855,9 +891,8 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
   if (!options.storage_url.empty()) {
     // The directory holds no study.db; status, pareto and report point here to find the trials.
-    summary["storage"] = {
-        {"url", redact_url_password(options.storage_url)},
-        {"study", options.study_name.empty() ? config.study : options.study_name}};
+    summary["storage"] = {{"url", redact_url_password(options.storage_url)},
+                          {"study", storage_study_name(config, options)}};
   }
   summary["objectives"] = config.objectives.to_json();
   summary["pareto"] =

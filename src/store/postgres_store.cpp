@@ -249,12 +249,17 @@ std::string redact_url_password(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
-PostgresStore::PostgresStore(const std::string& url, const std::string& study, StudyOpenMode mode)
-    : description_(fmt::format("{} (study {})", redact_url_password(url), study)) {
-  struct Finish {
-    void operator()(PGconn* connection) const { PQfinish(connection); }
-  };
-  std::unique_ptr<PGconn, Finish> connection(PQconnectdb(url.c_str()));
+namespace {
+
+struct Finish {
+  void operator()(PGconn* connection) const { PQfinish(connection); }
+};
+using Connection = std::unique_ptr<PGconn, Finish>;
+
+/// A connection to the server of `url`; throws naming the URL (without its password) when the
+/// server cannot be reached or refuses the user.
+Connection connect(const std::string& url) {
+  Connection connection(PQconnectdb(url.c_str()));
   if (connection == nullptr || PQstatus(connection.get()) != CONNECTION_OK) {
     throw StoreError(fmt::format(
         "{}: open: expected a reachable PostgreSQL server accepting this user, found '{}'",
@@ -262,6 +267,25 @@ PostgresStore::PostgresStore(const std::string& url, const std::string& study, S
         connection == nullptr ? "out of memory" : first_line(PQerrorMessage(connection.get()))));
   }
   PQsetNoticeProcessor(connection.get(), ignore_notice, nullptr);
+  return connection;
+}
+
+}  // namespace
+
+bool PostgresStore::has_study(const std::string& url, const std::string& study) {
+  const Connection connection = connect(url);
+  const std::string where = fmt::format("{} (study {})", redact_url_password(url), study);
+  const Rows tables =
+      run(connection.get(), where, "open", "SELECT to_regclass('nascent_studies') IS NOT NULL");
+  if (tables.text(0, 0) != "t") return false;
+  return run(connection.get(), where, "open", "SELECT 1 FROM nascent_studies WHERE name = $1",
+             {parameter(study)})
+             .size() > 0;
+}
+
+PostgresStore::PostgresStore(const std::string& url, const std::string& study, StudyOpenMode mode)
+    : description_(fmt::format("{} (study {})", redact_url_password(url), study)) {
+  Connection connection = connect(url);
 
   prepare_schema(connection.get(), description_);
 

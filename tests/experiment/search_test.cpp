@@ -582,6 +582,73 @@ TEST_F(SearchTest, ARefusedSearchLeavesNothingBehind) {
             1);
 }
 
+// The store used to be opened only after the data had loaded (seconds for a real dataset). Here
+// the dataset is missing, so a refusal that names the store shows that the store came first.
+TEST_F(SearchTest, AStoreItCannotUseIsRefusedBeforeTheDataIsRead) {
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  const std::string parent = fresh_directory("store_before_data");
+  config.data.directory = parent + "/no_dataset_here";
+  const auto error_of = [&](const std::string& out, const std::string& storage_url,
+                            const std::string& study) {
+    SearchRunOptions options;
+    options.output_dir = out;
+    options.storage_url = storage_url;
+    options.study_name = study;
+    options.skip_final = true;
+    try {
+      run_search(config, options);
+    } catch (const std::exception& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+
+  // A study of another config.
+  std::filesystem::create_directories(parent + "/changed");
+  Store(parent + "/changed/study.db").set_study_value("fingerprint", "seed=99\n");
+  EXPECT_EQ(error_of(parent + "/changed", "", ""),
+            parent +
+                "/changed/study.db: expected the config this study was created with, found a "
+                "different one (first difference: was 'seed=99', now 'seed=3'); use a new --out "
+                "directory, or the original config");
+
+  // A study made for workers.
+  const std::string workers_url = "sqlite://" + parent + "/workers.db";
+  Store::open(workers_url, "shared", StudyOpenMode::kCreateIfMissing)
+      .set_study_value("worker_settings", "made by create-study");
+  EXPECT_NE(error_of(parent + "/workers_out", workers_url, "shared").find("created for workers"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(parent + "/workers_out"));
+
+  // A study another search holds.
+  std::filesystem::create_directories(parent + "/held");
+  const int lock = open((parent + "/held/study.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX | LOCK_NB), 0);
+  EXPECT_NE(error_of(parent + "/held", "", "").find("expected no other nascent search"),
+            std::string::npos);
+  close(lock);
+
+  // A store that does not exist yet is created only once the data has loaded: a missing
+  // dataset leaves no store, no lock and no --out directory.
+  const std::string new_url = "sqlite://" + parent + "/new.db";
+  EXPECT_NE(error_of(parent + "/new/deeper", new_url, "fresh").find("no_dataset_here"),
+            std::string::npos);
+  EXPECT_NE(error_of(parent + "/new/deeper", "", "").find("no_dataset_here"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(parent + "/new.db"));
+  EXPECT_FALSE(std::filesystem::exists(parent + "/new"));
+  EXPECT_FALSE(std::filesystem::exists(parent + "/changed/study.lock"));
+
+  // On PostgreSQL, no study is created either.
+  if (const char* postgres_url = std::getenv("NASCENT_TEST_POSTGRES_URL")) {
+    const std::string study = fmt::format("search_before_data_{}", getpid());
+    EXPECT_NE(error_of(parent + "/postgres_out", postgres_url, study).find("no_dataset_here"),
+              std::string::npos);
+    EXPECT_FALSE(Store::open_if_present(postgres_url, study).has_value());
+    EXPECT_FALSE(std::filesystem::exists(parent + "/postgres_out"));
+  }
+}
+
 TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {
   const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 8), "test.yaml");
   SearchRunOptions options;
