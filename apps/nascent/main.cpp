@@ -199,7 +199,10 @@ int run_search_command(const std::string& config_path, const std::string& output
   config.final.train.validate();
   nascent::set_torch_threads(config.threads);
 
-  spdlog::info("study '{}' in {}: strategy {}, budget {}, seed {}", config.study, output_dir, config.strategy.name,
+  // With --storage, --study names the study; a study directory keeps the name it was created
+  // with, and the search says so when the config now names it otherwise.
+  spdlog::info("study '{}' in {}: strategy {}, budget {}, seed {}",
+               study_name.empty() ? config.study : study_name, output_dir, config.strategy.name,
                describe_budget(config.budget.max_trials, config.budget.time_limit_min),
                config.seed);
 

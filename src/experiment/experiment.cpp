@@ -134,6 +134,43 @@ void check_search_store(const Store& store, const ExperimentConfig& config,
   }
 }
 
+/// With --storage the name chooses the study in the store, so a name other than the one the
+/// directory's summary.json records points at other trials, not at a renamed study: refused,
+/// since that search would overwrite the directory's summary.json and model.pt with another
+/// study's.
+void check_directory_names_this_study(const ExperimentConfig& config,
+                                      const SearchRunOptions& options) {
+  if (options.storage_url.empty()) return;
+  std::ifstream file(fs::path(options.output_dir) / "summary.json");
+  if (!file) return;
+  const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
+  if (!summary.is_object() || !summary.contains("storage") || !summary["storage"].is_object()) {
+    return;
+  }
+  const nlohmann::json recorded = summary["storage"].value("study", nlohmann::json());
+  const std::string study = storage_study_name(config, options);
+  if (!recorded.is_string() || recorded.get<std::string>() == study) return;
+  throw Error(fmt::format(
+      "--out {}: expected study '{}', which its summary.json records, found study '{}' (from {}); "
+      "in --storage a name chooses the study, so resume with --study {}, or use another --out",
+      options.output_dir, recorded.get<std::string>(), study,
+      options.study_name.empty() ? "the config's study:" : "--study", recorded.get<std::string>()));
+}
+
+/// The name a study in a study directory is shown under: the `study:` of the config it was
+/// created with. There the name chooses no data, so a changed `study:` leaves the name as it
+/// was, as it leaves the trials (the config's name for a new study, or for a stored config
+/// this version cannot read).
+std::string directory_study_name(const Store& store, const ExperimentConfig& config) {
+  const auto config_text = store.study_value("config_text");
+  if (!config_text) return config.study;
+  try {
+    return parse_experiment_config(*config_text, "stored config").study;
+  } catch (const Error&) {
+    return config.study;
+  }
+}
+
 /// The data of a study: the training file split into search-train and validation, the full
 /// training file for the final model, and the test file.
 struct StudyData {
@@ -779,7 +816,6 @@ nlohmann::json search_summary(const ExperimentConfig& config, const StudyData& d
                               const Store& store, const std::string& stop_reason,
                               const StudyClock& clock) {
   nlohmann::json summary;
-  summary["study"] = config.study;
   summary["config"] = config.path;
   summary["seed"] = config.seed;
   summary["strategy"] = config.strategy.name;
@@ -816,6 +852,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
   }
   if (options.storage_url.empty()) check_results_have_their_store(options.output_dir);
+  check_directory_names_this_study(config, options);
   check_output_directory_possible(options.output_dir);
 
   // The study directory, its lock and an existing store come before the data, which takes
@@ -866,11 +903,18 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   const StudyData& data = *loaded_data;
   Store store = std::move(*opened_store);
   opened_store.reset();
+  const std::string study_name = options.storage_url.empty() ? directory_study_name(store, config)
+                                                             : storage_study_name(config, options);
+  if (study_name != config.study && options.storage_url.empty()) {
+    info(events, fmt::format("study: the config names it '{}'; it keeps the name '{}' it was "
+                             "created with, since a name chooses no data in a study directory",
+                             config.study, study_name));
+  }
   const int64_t interrupted = store.interrupt_running_trials(unix_now());
   const std::vector<TrialRecord> history = store.trials();
   if (!history.empty()) {
-    info(events, fmt::format("resuming study in {}: {} trials stored, {} interrupted",
-                             options.output_dir, history.size(), interrupted));
+    info(events, fmt::format("resuming study '{}' in {}: {} trials stored, {} interrupted",
+                             study_name, options.output_dir, history.size(), interrupted));
   }
   SearchState state = replay_history(config, history);
   state.strategy = guide_strategy(config, data.search_train, std::move(state.strategy));
@@ -889,10 +933,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   clock.save(store);
   store.set_study_value("stop_reason", stop_reason);
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
+  summary["study"] = study_name;
   if (!options.storage_url.empty()) {
     // The directory holds no study.db; status, pareto and report point here to find the trials.
-    summary["storage"] = {{"url", redact_url_password(options.storage_url)},
-                          {"study", storage_study_name(config, options)}};
+    summary["storage"] = {{"url", redact_url_password(options.storage_url)}, {"study", study_name}};
   }
   summary["objectives"] = config.objectives.to_json();
   summary["pareto"] =

@@ -649,6 +649,80 @@ TEST_F(SearchTest, AStoreItCannotUseIsRefusedBeforeTheDataIsRead) {
   }
 }
 
+// A study directory's name used to follow the config: resumed after `study:` changed, its
+// summary.json said the new name while the report, from the stored config, said the old one.
+TEST_F(SearchTest, AResumedStudyDirectoryKeepsTheNameItWasCreatedWith) {
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("kept_name");
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  EXPECT_EQ(run_search(config, options)["study"], "test");
+
+  config.study = "renamed";
+  config.budget.max_trials = 2;
+  std::vector<std::string> lines;
+  SearchEvents events;
+  events.on_info = [&](const std::string& line) { lines.push_back(line); };
+  const nlohmann::json summary = run_search(config, options, events);
+  EXPECT_EQ(summary["study"], "test");
+  EXPECT_EQ(
+      summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(), 2);
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "study: the config names it 'renamed'; it keeps the name 'test' it was "
+                      "created with, since a name chooses no data in a study directory"),
+            lines.end());
+}
+
+// In --storage a name chooses the study. A resume of --out DIR under another name used to start
+// another study there (on PostgreSQL, or in another SQLite file), and overwrite DIR's
+// summary.json and model.pt with that study's.
+TEST_F(SearchTest, AStoredStudyResumedUnderAnotherNameIsRefused) {
+  const std::string store_dir = fresh_directory("renamed_storage");
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("renamed_storage_out");
+  options.storage_url = "sqlite://" + store_dir + "/first.db";
+  options.study_name = "first";
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  const nlohmann::json summary = run_search(config, options);
+  EXPECT_EQ(summary["study"], "first");
+  EXPECT_EQ(summary["storage"]["study"], "first");
+
+  const auto refusal = [&](const std::string& storage_url, const std::string& study) {
+    SearchRunOptions renamed = options;
+    renamed.storage_url = storage_url;
+    renamed.study_name = study;
+    try {
+      run_search(config, renamed);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(refusal("sqlite://" + store_dir + "/second.db", "second"),
+            "--out " + options.output_dir +
+                ": expected study 'first', which its summary.json records, found study 'second' "
+                "(from --study); in --storage a name chooses the study, so resume with --study "
+                "first, or use another --out");
+  EXPECT_FALSE(std::filesystem::exists(store_dir + "/second.db"));
+  // The config's name, when no --study is given.
+  EXPECT_NE(refusal(options.storage_url, "").find("found study 'test' (from the config's study:)"),
+            std::string::npos);
+  if (const char* postgres_url = std::getenv("NASCENT_TEST_POSTGRES_URL")) {
+    const std::string study = fmt::format("renamed_{}", getpid());
+    EXPECT_NE(refusal(postgres_url, study).find("expected study 'first'"), std::string::npos);
+    EXPECT_FALSE(Store::open_if_present(postgres_url, study).has_value());
+  }
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(options.output_dir + "/summary.json"))["study"],
+            "first");
+}
+
 TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {
   const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 8), "test.yaml");
   SearchRunOptions options;
