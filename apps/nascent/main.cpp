@@ -199,8 +199,10 @@ int run_search_command(const std::string& config_path, const std::string& output
   config.final.train.validate();
   nascent::set_torch_threads(config.threads);
 
-  spdlog::info("study '{}' in {}: strategy {}, budget {}, seed {}", config.study, output_dir,
-               config.strategy.name,
+  // With --storage, --study names the study; a study directory keeps the name it was created
+  // with, and the search says so when the config now names it otherwise.
+  spdlog::info("study '{}' in {}: strategy {}, budget {}, seed {}",
+               study_name.empty() ? config.study : study_name, output_dir, config.strategy.name,
                describe_budget(config.budget.max_trials, config.budget.time_limit_min),
                config.seed);
 
@@ -276,16 +278,14 @@ int run_search_command(const std::string& config_path, const std::string& output
   return 0;
 }
 
-int run_status_command(const std::string& output_dir, bool as_json) {
-  const nlohmann::json status = nascent::study_status(output_dir);
-  if (as_json) {
-    std::cout << status.dump(2) << "\n";
-    return 0;
-  }
+/// Prints the status of a search's study; `study` names it as the user gave it.
+void print_search_status(const nlohmann::json& status, const std::string& study) {
   const auto& trials = status["trials"];
-  const bool search_running = status["search_running"].get<bool>();
-  std::cout << fmt::format("study {} ({})\n", output_dir,
-                           search_running ? "a search is running" : "no search running");
+  std::string running = "whether a search is running is unknown here";
+  if (status["search_running"].is_boolean()) {
+    running = status["search_running"].get<bool>() ? "a search is running" : "no search running";
+  }
+  std::cout << fmt::format("study {} ({})\n", study, running);
   // Without a search holding the study, a trial left RUNNING was cut off by a crash or a kill.
   std::cout << fmt::format(
       "  trials: {} complete, {} failed, {} invalid, {} pruned, {} interrupted, {} running{}\n",
@@ -326,6 +326,15 @@ int run_status_command(const std::string& output_dir, bool as_json) {
                              best["arch"].get<std::string>());
   }
   std::cout << fmt::format("  final model: {}\n", status["final_model_state"].get<std::string>());
+}
+
+int run_status_command(const std::string& output_dir, bool as_json) {
+  const nlohmann::json status = nascent::study_status(output_dir);
+  if (as_json) {
+    std::cout << status.dump(2) << "\n";
+    return 0;
+  }
+  print_search_status(status, output_dir);
   return 0;
 }
 
@@ -334,6 +343,14 @@ int run_shared_status_command(const std::string& storage_url, const std::string&
   const nlohmann::json status = nascent::shared_study_status(storage_url, study);
   if (as_json) {
     std::cout << status.dump(2) << "\n";
+    return 0;
+  }
+  if (status["kind"] == "search") {
+    // A search older than the recorded directory leaves it empty.
+    const std::string directory = status["directory"].get<std::string>();
+    std::string name = fmt::format("{} in {}", study, status["storage"].get<std::string>());
+    if (!directory.empty()) name += ", searched with --out " + directory;
+    print_search_status(status, name);
     return 0;
   }
   const auto& trials = status["trials"];

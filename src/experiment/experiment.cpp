@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "experiment/internal/study_records.h"
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
 #include "nascent/core/random.h"
@@ -42,6 +43,11 @@ namespace nascent {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::counts_json;
+using internal::longest_trained;
+using internal::stored_double;
+using internal::trial_epochs;
+using internal::unix_now;
 
 // Streams of the study seed, so that each consumer draws independently.
 constexpr uint64_t kSplitStream = 1;
@@ -52,10 +58,6 @@ constexpr uint64_t kSupernetStream = 5;
 
 /// Proposals in a row that bring nothing new before the space counts as exhausted.
 constexpr int64_t kMaxProposalsWithoutNew = 2000;
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -86,21 +88,91 @@ void check_results_have_their_store(const std::string& output_dir) {
   }
 }
 
-/// The store of a search: `output_dir`/study.db, or the study named in the store at
-/// options.storage_url. A study created for workers is refused: a search resuming it would mark
-/// the workers' running trials interrupted.
-Store open_search_store(const ExperimentConfig& config, const SearchRunOptions& options) {
+/// The name of the study a search works on in --storage: --study, or else the config's.
+std::string storage_study_name(const ExperimentConfig& config, const SearchRunOptions& options) {
+  return options.study_name.empty() ? config.study : options.study_name;
+}
+
+/// The store of a search when it exists already (`output_dir`/study.db, or the study in the
+/// store at options.storage_url), opened without creating anything; nullopt when it does not.
+std::optional<Store> open_existing_search_store(const ExperimentConfig& config,
+                                                const SearchRunOptions& options) {
+  if (!options.storage_url.empty()) {
+    return Store::open_if_present(options.storage_url, storage_study_name(config, options));
+  }
+  const std::string path = store_path(options.output_dir);
+  std::error_code status_error;
+  if (!fs::is_regular_file(path, status_error) || fs::file_size(path, status_error) == 0) {
+    return std::nullopt;
+  }
+  return Store(path);
+}
+
+/// The store of a new search, created.
+Store create_search_store(const ExperimentConfig& config, const SearchRunOptions& options) {
   if (options.storage_url.empty()) return Store(store_path(options.output_dir));
-  const std::string study = options.study_name.empty() ? config.study : options.study_name;
-  Store store = Store::open(options.storage_url, study, StudyOpenMode::kCreateIfMissing);
+  return Store::open(options.storage_url, storage_study_name(config, options),
+                     StudyOpenMode::kCreateIfMissing);
+}
+
+/// Refuses a study this search may not work on: one created for workers (a search resuming it
+/// would mark the workers' running trials interrupted), or one created with a different config,
+/// naming the first setting that differs (fingerprints hold one setting per line).
+void check_search_store(const Store& store, const ExperimentConfig& config,
+                        const SearchRunOptions& options) {
   if (store.study_value("worker_settings")) {
     throw Error(
         fmt::format("{}: expected a study of nascent search, found study '{}' created "
                     "for workers (nascent create-study); run nascent worker on it, or "
                     "use another --study name",
-                    store.path(), study));
+                    store.path(), storage_study_name(config, options)));
   }
-  return store;
+  const auto stored_fingerprint = store.study_value("fingerprint");
+  const std::string fingerprint = search_fingerprint(config);
+  if (stored_fingerprint && *stored_fingerprint != fingerprint) {
+    throw Error(
+        fmt::format("{}: expected the config this study was created with, found a "
+                    "different one (first difference: {}); use a new "
+                    "--out directory, or the original config",
+                    store.path(), describe_first_difference(*stored_fingerprint, fingerprint)));
+  }
+}
+
+/// With --storage the name chooses the study in the store, so a name other than the one the
+/// directory's summary.json records points at other trials, not at a renamed study: refused,
+/// since that search would overwrite the directory's summary.json and model.pt with another
+/// study's.
+void check_directory_names_this_study(const ExperimentConfig& config,
+                                      const SearchRunOptions& options) {
+  if (options.storage_url.empty()) return;
+  std::ifstream file(fs::path(options.output_dir) / "summary.json");
+  if (!file) return;
+  const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
+  if (!summary.is_object() || !summary.contains("storage") || !summary["storage"].is_object()) {
+    return;
+  }
+  const nlohmann::json recorded = summary["storage"].value("study", nlohmann::json());
+  const std::string study = storage_study_name(config, options);
+  if (!recorded.is_string() || recorded.get<std::string>() == study) return;
+  throw Error(fmt::format(
+      "--out {}: expected study '{}', which its summary.json records, found study '{}' (from {}); "
+      "in --storage a name chooses the study, so resume with --study {}, or use another --out",
+      options.output_dir, recorded.get<std::string>(), study,
+      options.study_name.empty() ? "the config's study:" : "--study", recorded.get<std::string>()));
+}
+
+/// The name a study in a study directory is shown under: the `study:` of the config it was
+/// created with. There the name chooses no data, so a changed `study:` leaves the name as it
+/// was, as it leaves the trials (the config's name for a new study, or for a stored config
+/// this version cannot read).
+std::string directory_study_name(const Store& store, const ExperimentConfig& config) {
+  const auto config_text = store.study_value("config_text");
+  if (!config_text) return config.study;
+  try {
+    return parse_experiment_config(*config_text, "stored config").study;
+  } catch (const Error&) {
+    return config.study;
+  }
 }
 
 /// The data of a study: the training file split into search-train and validation, the full
@@ -249,59 +321,10 @@ bool counts_against_budget(TrialState state) {
          state == TrialState::kPruned;
 }
 
-/// The training epochs of a trial: recorded in its results by a multi-fidelity search, the
-/// configured train.epochs otherwise.
-int64_t trial_epochs(const TrialRecord& trial, int64_t full_epochs) {
-  const auto result = nlohmann::json::parse(trial.result_json, nullptr, false);
-  if (result.is_object() && result.contains("epochs") && result["epochs"].is_number_integer()) {
-    return result["epochs"].get<int64_t>();
-  }
-  return full_epochs;
-}
-
 /// The key of the study's cache: the architecture's hash, with the epochs appended for a
 /// lower-fidelity evaluation (so existing studies keep their keys).
 std::string outcome_key(const std::string& hash, int64_t epochs, int64_t full_epochs) {
   return epochs == full_epochs ? hash : fmt::format("{}@{}", hash, epochs);
-}
-
-/// The complete trials that trained for the most epochs any complete trial trained for: a
-/// result after fewer epochs is not comparable with one after more.
-std::vector<TrialRecord> longest_trained(const std::vector<TrialRecord>& trials,
-                                         int64_t full_epochs) {
-  int64_t longest = 0;
-  for (const auto& trial : trials) {
-    if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
-    longest = std::max(longest, trial_epochs(trial, full_epochs));
-  }
-  std::vector<TrialRecord> comparable;
-  for (const auto& trial : trials) {
-    if (trial.state == TrialState::kComplete && trial_epochs(trial, full_epochs) == longest) {
-      comparable.push_back(trial);
-    }
-  }
-  return comparable;
-}
-
-/// The complete trial with the highest validation accuracy.
-std::optional<TrialRecord> best_trial(const std::vector<TrialRecord>& trials) {
-  std::optional<TrialRecord> best;
-  for (const auto& trial : trials) {
-    if (trial.state != TrialState::kComplete || std::isnan(trial.validation_accuracy)) continue;
-    if (!best || trial.validation_accuracy > best->validation_accuracy) best = trial;
-  }
-  return best;
-}
-
-nlohmann::json counts_json(const Store& store) {
-  nlohmann::json counts = nlohmann::json::object();
-  for (const auto& [state, count] : store.count_by_state()) counts[to_string(state)] = count;
-  return counts;
-}
-
-double stored_double(const Store& store, const std::string& key, double fallback) {
-  const auto value = store.study_value(key);
-  return value ? std::stod(*value) : fallback;
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& json) {
@@ -325,11 +348,6 @@ nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
-/// The file a search locks, and status probes, to tell whether a search works on a study.
-std::string lock_path(const std::string& output_dir) {
-  return (fs::path(output_dir) / "study.lock").string();
-}
-
 /// Whether `descriptor` is still the file at `path`: a refused search removes the lock file it
 /// created, so a lock taken on a file that was removed meanwhile guards nothing.
 bool is_file_at(int descriptor, const std::string& path) {
@@ -343,7 +361,7 @@ bool is_file_at(int descriptor, const std::string& path) {
 /// releases it when the process dies, however it dies, so a stale lock never blocks a resume.
 class StudyLock {
  public:
-  explicit StudyLock(const std::string& output_dir) : path_(lock_path(output_dir)) {
+  explicit StudyLock(const std::string& output_dir) : path_(internal::study_lock_path(output_dir)) {
     while (true) {
       created_ = !fs::exists(path_);
       descriptor_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -385,18 +403,6 @@ class StudyLock {
   int descriptor_ = -1;
   bool created_ = false;
 };
-
-/// Whether a search process holds the study's lock now. Takes and drops a shared lock, which
-/// fails while a search holds its exclusive one (and for those microseconds would make a
-/// search starting at that instant report the study busy).
-bool study_locked(const std::string& output_dir) {
-  const std::string path = lock_path(output_dir);
-  const int descriptor = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (descriptor < 0) return false;  // no search has run here since locks were introduced
-  const bool locked = flock(descriptor, LOCK_SH | LOCK_NB) != 0;
-  close(descriptor);  // also releases the shared lock if it was taken
-  return locked;
-}
 
 }  // namespace
 
@@ -462,20 +468,10 @@ void prepare_output_directory(const std::string& output_dir) {
   }
 }
 
-/// Records the config of a new study, or refuses to resume one created with a different config,
-/// naming the first setting that differs (fingerprints hold one setting per line).
-void check_or_record_config(Store& store, const ExperimentConfig& config, const StudyData& data) {
-  const std::string fingerprint = search_fingerprint(config);
-  const auto stored_fingerprint = store.study_value("fingerprint");
-  if (stored_fingerprint && *stored_fingerprint != fingerprint) {
-    throw Error(
-        fmt::format("{}: expected the config this study was created with, found a "
-                    "different one (first difference: {}); use a new "
-                    "--out directory, or the original config",
-                    store.path(), describe_first_difference(*stored_fingerprint, fingerprint)));
-  }
-  if (!stored_fingerprint) {
-    store.set_study_value("fingerprint", fingerprint);
+/// Records the config of a new study, and the data and budget of this run.
+void record_study(Store& store, const ExperimentConfig& config, const StudyData& data) {
+  if (!store.study_value("fingerprint")) {
+    store.set_study_value("fingerprint", search_fingerprint(config));
     store.set_study_value("config_text", config.text);
     store.set_study_value("config_path", config.path);
     store.set_study_value("created_at", fmt::format("{}", unix_now()));
@@ -824,7 +820,6 @@ nlohmann::json search_summary(const ExperimentConfig& config, const StudyData& d
                               const Store& store, const std::string& stop_reason,
                               const StudyClock& clock) {
   nlohmann::json summary;
-  summary["study"] = config.study;
   summary["config"] = config.path;
   summary["seed"] = config.seed;
   summary["strategy"] = config.strategy.name;
@@ -930,30 +925,47 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
   }
   if (options.storage_url.empty()) check_results_have_their_store(options.output_dir);
+  check_directory_names_this_study(config, options);
   check_output_directory_possible(options.output_dir);
 
-  // Data first: a missing dataset should fail before a study directory is created.
-  const StudyData data = load_study_data(config);
-  info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
-                           "(candidates train on {})",
-                           data.files.train.size() - data.validation.size(), data.validation.size(),
-                           data.files.test.size(), data.input.to_string(), data.num_classes,
-                           data.search_train.size()));
-  std::unique_ptr<Evaluator> evaluator =
-      options.evaluator_factory ? options.evaluator_factory(config)
-                                : make_search_evaluator(config, data.search_train, data.validation);
-  check_space_admits_valid(config, *evaluator, data.input);
-
-  // Open or resume the study, one process at a time. A refusal here leaves behind nothing this
-  // run created: not the lock file, not a new, empty --out directory.
+  // The study directory, its lock and an existing store come before the data, which takes
+  // seconds to load: a wrong --storage, a study made for workers, a search already running or
+  // a changed config is refused at once. A new store is created once the data has loaded, so
+  // that a missing dataset creates none. A refusal, here or while the data loads, leaves behind
+  // nothing this run created: not the lock file, not a new --out directory, not a store.
   const std::vector<fs::path> new_directories = missing_directories(options.output_dir);
   std::optional<StudyLock> lock;
   std::optional<Store> opened_store;
+  std::optional<StudyData> loaded_data;
+  std::unique_ptr<Evaluator> evaluator;
   try {
     prepare_output_directory(options.output_dir);
     lock.emplace(options.output_dir);
-    opened_store.emplace(open_search_store(config, options));
-    check_or_record_config(*opened_store, config, data);
+    opened_store = open_existing_search_store(config, options);
+    if (opened_store) check_search_store(*opened_store, config, options);
+
+    loaded_data.emplace(load_study_data(config));
+    const StudyData& data = *loaded_data;
+    info(events, fmt::format("data: {} train / {} validation / {} test images of {}, {} classes "
+                             "(candidates train on {})",
+                             data.files.train.size() - data.validation.size(),
+                             data.validation.size(), data.files.test.size(), data.input.to_string(),
+                             data.num_classes, data.search_train.size()));
+    evaluator = options.evaluator_factory
+                    ? options.evaluator_factory(config)
+                    : make_search_evaluator(config, data.search_train, data.validation);
+    check_space_admits_valid(config, *evaluator, data.input);
+
+    if (!opened_store) {
+      opened_store.emplace(create_search_store(config, options));
+      // Another process may have created the same study in --storage meanwhile.
+      check_search_store(*opened_store, config, options);
+    }
+    record_study(*opened_store, config, data);
+    if (!options.storage_url.empty()) {
+      opened_store->set_study_value(internal::kSearchDirectoryKey,
+                                    fs::absolute(options.output_dir).lexically_normal().string());
+    }
   } catch (...) {
     opened_store.reset();
     if (lock) lock->remove_if_created();
@@ -961,13 +973,21 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     remove_if_empty(new_directories);
     throw;
   }
+  const StudyData& data = *loaded_data;
   Store store = std::move(*opened_store);
   opened_store.reset();
+  const std::string study_name = options.storage_url.empty() ? directory_study_name(store, config)
+                                                             : storage_study_name(config, options);
+  if (study_name != config.study && options.storage_url.empty()) {
+    info(events, fmt::format("study: the config names it '{}'; it keeps the name '{}' it was "
+                             "created with, since a name chooses no data in a study directory",
+                             config.study, study_name));
+  }
   const int64_t interrupted = store.interrupt_running_trials(unix_now());
   const std::vector<TrialRecord> history = store.trials();
   if (!history.empty()) {
-    info(events, fmt::format("resuming study in {}: {} trials stored, {} interrupted",
-                             options.output_dir, history.size(), interrupted));
+    info(events, fmt::format("resuming study '{}' in {}: {} trials stored, {} interrupted",
+                             study_name, options.output_dir, history.size(), interrupted));
   }
   clock.study_before = stored_double(store, "elapsed_s", 0.0);
   clock.search_before = stored_double(store, "search_elapsed_s", 0.0);
@@ -990,11 +1010,10 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   clock.save(store);
   store.set_study_value("stop_reason", stop_reason);
   nlohmann::json summary = search_summary(config, data, store, stop_reason, clock);
+  summary["study"] = study_name;
   if (!options.storage_url.empty()) {
     // The directory holds no study.db; status, pareto and report point here to find the trials.
-    summary["storage"] = {
-        {"url", redact_url_password(options.storage_url)},
-        {"study", options.study_name.empty() ? config.study : options.study_name}};
+    summary["storage"] = {{"url", redact_url_password(options.storage_url)}, {"study", study_name}};
   }
   summary["objectives"] = config.objectives.to_json();
   summary["pareto"] =
@@ -1053,98 +1072,6 @@ std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config) 
     std::unique_ptr<Evaluator> evaluator;
   };
   return std::make_unique<EvaluatorWithData>(config);
-}
-
-nlohmann::json study_status(const std::string& output_dir) {
-  const Store store = Store::open_study_directory(output_dir);
-  const auto trials = store.trials();
-  const bool search_running = study_locked(output_dir);
-  nlohmann::json status;
-  status["directory"] = output_dir;
-  status["search_running"] = search_running;
-  status["trials"] = counts_json(store);
-  if (!search_running) {
-    // Counted as what they are: no process is running them.
-    status["trials"]["abandoned"] = status["trials"]["running"];
-    status["trials"]["running"] = 0;
-  }
-  status["max_trials"] = std::stoll(store.study_value("max_trials").value_or("0"));
-  status["time_limit_min"] = std::stod(store.study_value("time_limit_min").value_or("0"));
-  // The clock is stored after every epoch; while a search holds the study and its clock runs,
-  // the seconds since then count too (found by a fresh-user test: 0 s during a first trial).
-  double search_elapsed_s = stored_double(store, "search_elapsed_s", 0.0);
-  const bool clock_running =
-      search_running && store.study_value("search_clock_running").value_or("0") == "1";
-  if (clock_running) {
-    search_elapsed_s +=
-        std::max(0.0, unix_now() - stored_double(store, "clock_saved_at", unix_now()));
-  }
-  status["search_elapsed_s"] = search_elapsed_s;
-  // A resumed search keeps the stop reason of the run before until it stops again.
-  status["stop_reason"] =
-      clock_running ? std::string() : store.study_value("stop_reason").value_or("");
-  status["final_model"] = fs::exists(fs::path(output_dir) / "model.pt");
-  status["best"] = nullptr;
-  // With constraints, the best so far is the best feasible trial, as the search will choose;
-  // with several fidelities, among the trials that trained longest. A trial that records no
-  // epochs was trained for the full count.
-  const std::vector<TrialRecord> comparable =
-      longest_trained(trials, std::numeric_limits<int64_t>::max());
-  std::optional<TrialRecord> best = best_trial(comparable);
-  if (const auto config_text = store.study_value("config_text")) {
-    try {
-      const ExperimentConfig config = parse_experiment_config(*config_text, "stored config");
-      best = best_feasible_trial(comparable, config.objectives);
-      if (is_weight_sharing(config.strategy.name)) {
-        // The supernet trains before any trial: without this, status would show nothing for
-        // the first part of a DARTS search.
-        status["supernet"] = {
-            {"epochs", config.strategy.supernet_epochs},
-            {"epochs_done", std::stoll(store.study_value("supernet_epoch").value_or("0"))},
-            {"trained", store.study_value("darts_probabilities").has_value()}};
-      }
-    } catch (const Error&) {
-      // A stored config this version cannot read: fall back to the highest accuracy.
-    }
-  }
-  if (best) {
-    status["best"] = {{"trial_id", best->id},
-                      {"arch", best->architecture},
-                      {"val_accuracy", best->validation_accuracy},
-                      {"params", best->params},
-                      {"flops", best->flops}};
-  }
-  nlohmann::json recent = nlohmann::json::array();
-  for (const auto& trial : trials) {
-    // A trial still RUNNING while no search holds the study was cut off by a crash or a kill;
-    // the next `nascent search` records it as interrupted and trains it again.
-    const bool abandoned = trial.state == TrialState::kRunning && !search_running;
-    recent.push_back({{"id", trial.id},
-                      {"state", abandoned ? std::string("abandoned") : to_string(trial.state)},
-                      {"val_accuracy", std::isnan(trial.validation_accuracy)
-                                           ? nlohmann::json(nullptr)
-                                           : nlohmann::json(trial.validation_accuracy)},
-                      {"params", trial.params},
-                      {"seconds", trial.train_seconds},
-                      {"error", trial.error}});
-  }
-  status["trial_list"] = recent;
-
-  // Where the final model stands, for people: a search killed while retraining it leaves none,
-  // and the next run of the same command retrains it.
-  const std::string stop_reason = status["stop_reason"].get<std::string>();
-  std::string final_model = "not yet trained";
-  if (status["final_model"].get<bool>()) {
-    final_model = "model.pt";
-  } else if (search_running && !clock_running && !stop_reason.empty()) {
-    final_model = "being trained";
-  } else if (!search_running && !stop_reason.empty() && status["best"].is_object() &&
-             store.study_value("search_clock_running").value_or("0") == "0") {
-    // The search part had ended (a search cut off before that left its clock running).
-    final_model = "none: its training was cut off; run the same nascent search to train it";
-  }
-  status["final_model_state"] = final_model;
-  return status;
 }
 
 nlohmann::json evaluate_study(const std::string& output_dir) {

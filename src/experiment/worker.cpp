@@ -16,6 +16,7 @@
 #include "nascent/core/interrupt.h"
 #include "nascent/core/random.h"
 #include "nascent/eval/tabular_evaluator.h"
+#include "nascent/experiment/study_status.h"
 #include "nascent/store/store.h"
 #include "nascent/strategy/strategy.h"
 
@@ -563,10 +564,20 @@ WorkerSummary run_worker(const WorkerOptions& options, const WorkerEvents& event
 
 nlohmann::json shared_study_status(const std::string& storage_url, const std::string& study) {
   const Store store = Store::open(storage_url, study, StudyOpenMode::kExisting);
+  if (!store.study_value(kSettingsKey) && store.study_value("fingerprint")) {
+    // A study of `nascent search --storage`: its budget and clock are the search's, kept as
+    // for a study directory; it has no workers and no worker clock.
+    nlohmann::json status = search_study_status(store);
+    status["kind"] = "search";
+    status["storage"] = store.path();
+    status["study"] = study;
+    return status;
+  }
   const double now = store.now();
   const std::vector<TrialRecord> trials = store.trials();
 
   nlohmann::json status;
+  status["kind"] = "workers";
   status["storage"] = store.path();
   status["study"] = study;
   nlohmann::json counts = nlohmann::json::object();

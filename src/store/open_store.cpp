@@ -105,32 +105,61 @@ Store::~Store() = default;
 Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
 
-Store Store::open(const std::string& url, const std::string& study, StudyOpenMode mode) {
+namespace {
+
+/// Where a store URL points: a SQLite file, or a PostgreSQL database.
+struct StoreLocation {
+  /// The SQLite file's path; empty for PostgreSQL.
+  std::string sqlite_path;
+};
+
+/// Refuses an empty study name, and a URL of neither back end or a SQLite URL without a path.
+StoreLocation locate_store(const std::string& url, const std::string& study) {
   if (study.empty()) {
     throw StoreError(fmt::format("{}: expected a study name, found an empty one", url));
   }
-
   if (url.starts_with(kSqliteScheme)) {
     const std::string path = url.substr(kSqliteScheme.size());
     if (path.empty()) {
       throw StoreError(fmt::format(
           "--storage {}: expected sqlite://PATH (sqlite:///abs/study.db), found no path", url));
     }
-    if (mode == StudyOpenMode::kExisting) require_existing_sqlite_file(url, path);
-    Store store(path);
-    open_sqlite_study(store, study, mode);
-    return store;
+    return {path};
   }
-
   for (std::string_view scheme : kPostgresSchemes) {
-    if (url.starts_with(scheme)) {
-      return Store(std::make_unique<PostgresStore>(url, study, mode));
-    }
+    if (url.starts_with(scheme)) return {};
   }
-
   throw StoreError(fmt::format(
       "--storage: expected sqlite://PATH or postgresql://user@host:port/database, found '{}'",
       redact_url_password(url)));
+}
+
+}  // namespace
+
+Store Store::open(const std::string& url, const std::string& study, StudyOpenMode mode) {
+  const StoreLocation location = locate_store(url, study);
+  if (location.sqlite_path.empty()) {
+    return Store(std::make_unique<PostgresStore>(url, study, mode));
+  }
+  if (mode == StudyOpenMode::kExisting) require_existing_sqlite_file(url, location.sqlite_path);
+  Store store(location.sqlite_path);
+  open_sqlite_study(store, study, mode);
+  return store;
+}
+
+std::optional<Store> Store::open_if_present(const std::string& url, const std::string& study) {
+  const StoreLocation location = locate_store(url, study);
+  if (location.sqlite_path.empty()) {
+    if (!PostgresStore::has_study(url, study)) return std::nullopt;
+  } else {
+    // SQLite creates a missing file on opening; an empty one is what it leaves before a schema.
+    std::error_code status_error;
+    if (!std::filesystem::is_regular_file(location.sqlite_path, status_error) ||
+        std::filesystem::file_size(location.sqlite_path, status_error) == 0) {
+      return std::nullopt;
+    }
+  }
+  return open(url, study, StudyOpenMode::kCreateIfMissing);
 }
 
 const std::string& Store::path() const { return backend_->path(); }

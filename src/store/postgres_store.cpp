@@ -127,42 +127,39 @@ class Rows {
   std::unique_ptr<PGresult, ClearResult> result_;
 };
 
+/// The rows of a statement's `result`, which they own from now on. When the statement failed
+/// (a null result means libpq could not even send it), frees the result and throws
+/// nascent::StoreError naming the store, the operation and the server's message.
+Rows checked_rows(PGresult* result, PGconn* connection, const std::string& where,
+                  std::string_view operation) {
+  Rows rows(result);
+  const ExecStatusType status = PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    const std::string message =
+        first_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
+    throw StoreError(
+        fmt::format("{}: {}: expected the statement to succeed, found PostgreSQL "
+                    "error '{}'",
+                    where, operation, message));
+  }
+  return rows;
+}
+
 /// Runs one statement with parameters $1, $2, ...; throws nascent::StoreError naming the store,
 /// the operation and the server's message when it fails.
 Rows run(PGconn* connection, const std::string& where, std::string_view operation, const char* sql,
          const std::vector<Parameter>& parameters = {}) {
   std::vector<const char*> values;
   for (const auto& value : parameters) values.push_back(value ? value->c_str() : nullptr);
-  PGresult* result = PQexecParams(connection, sql, static_cast<int>(values.size()), nullptr,
-                                  values.data(), nullptr, nullptr, 0);
-  const ExecStatusType status = PQresultStatus(result);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    const std::string message =
-        first_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
-    PQclear(result);
-    throw StoreError(
-        fmt::format("{}: {}: expected the statement to succeed, found PostgreSQL "
-                    "error '{}'",
-                    where, operation, message));
-  }
-  return Rows(result);
+  return checked_rows(PQexecParams(connection, sql, static_cast<int>(values.size()), nullptr,
+                                   values.data(), nullptr, nullptr, 0),
+                      connection, where, operation);
 }
 
 /// Runs SQL text without parameters (schema scripts, BEGIN/COMMIT).
 void run_script(PGconn* connection, const std::string& where, std::string_view operation,
                 const char* sql) {
-  PGresult* result = PQexec(connection, sql);
-  const ExecStatusType status = PQresultStatus(result);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    const std::string message =
-        first_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
-    PQclear(result);
-    throw StoreError(
-        fmt::format("{}: {}: expected the statement to succeed, found PostgreSQL "
-                    "error '{}'",
-                    where, operation, message));
-  }
-  PQclear(result);
+  checked_rows(PQexec(connection, sql), connection, where, operation);
 }
 
 /// Reads row `row` of a query that selected kTrialColumns.
@@ -252,12 +249,17 @@ std::string redact_url_password(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
-PostgresStore::PostgresStore(const std::string& url, const std::string& study, StudyOpenMode mode)
-    : description_(fmt::format("{} (study {})", redact_url_password(url), study)) {
-  struct Finish {
-    void operator()(PGconn* connection) const { PQfinish(connection); }
-  };
-  std::unique_ptr<PGconn, Finish> connection(PQconnectdb(url.c_str()));
+namespace {
+
+struct Finish {
+  void operator()(PGconn* connection) const { PQfinish(connection); }
+};
+using Connection = std::unique_ptr<PGconn, Finish>;
+
+/// A connection to the server of `url`; throws naming the URL (without its password) when the
+/// server cannot be reached or refuses the user.
+Connection connect(const std::string& url) {
+  Connection connection(PQconnectdb(url.c_str()));
   if (connection == nullptr || PQstatus(connection.get()) != CONNECTION_OK) {
     throw StoreError(fmt::format(
         "{}: open: expected a reachable PostgreSQL server accepting this user, found '{}'",
@@ -265,6 +267,25 @@ PostgresStore::PostgresStore(const std::string& url, const std::string& study, S
         connection == nullptr ? "out of memory" : first_line(PQerrorMessage(connection.get()))));
   }
   PQsetNoticeProcessor(connection.get(), ignore_notice, nullptr);
+  return connection;
+}
+
+}  // namespace
+
+bool PostgresStore::has_study(const std::string& url, const std::string& study) {
+  const Connection connection = connect(url);
+  const std::string where = fmt::format("{} (study {})", redact_url_password(url), study);
+  const Rows tables =
+      run(connection.get(), where, "open", "SELECT to_regclass('nascent_studies') IS NOT NULL");
+  if (tables.text(0, 0) != "t") return false;
+  return run(connection.get(), where, "open", "SELECT 1 FROM nascent_studies WHERE name = $1",
+             {parameter(study)})
+             .size() > 0;
+}
+
+PostgresStore::PostgresStore(const std::string& url, const std::string& study, StudyOpenMode mode)
+    : description_(fmt::format("{} (study {})", redact_url_password(url), study)) {
+  Connection connection = connect(url);
 
   prepare_schema(connection.get(), description_);
 

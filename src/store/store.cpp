@@ -393,6 +393,29 @@ int64_t insert_trial(sqlite3* db, const std::string& path, std::string_view oper
   return sqlite3_last_insert_rowid(db);
 }
 
+/// The statement that writes a trial's final fields, ?1 to ?9 (bound by bind_final_fields),
+/// followed by `condition`: the WHERE clause naming the trial as ?1.
+std::string finish_trial_sql(std::string_view condition) {
+  return fmt::format(
+      "UPDATE trials SET state = ?2, validation_accuracy = ?3, params = ?4, flops = ?5, "
+      "train_seconds = ?6, finished_at = ?7, error = ?8, result_json = ?9 {}",
+      condition);
+}
+
+/// Binds ?1 (the id) and the final fields ?2 to ?9 of finish_trial_sql(). The architecture and
+/// start time were written when the trial began and stay as they were.
+void bind_final_fields(Statement& update, const TrialRecord& record) {
+  update.bind(1, record.id);
+  update.bind(2, to_string(record.state));
+  update.bind(3, record.validation_accuracy);
+  update.bind(4, record.params);
+  update.bind(5, record.flops);
+  update.bind(6, record.train_seconds);
+  update.bind(7, record.finished_at);
+  update.bind(8, record.error);
+  update.bind(9, record.result_json);
+}
+
 /// Reads one row selected with kTrialColumns.
 TrialRecord read_trial(const Statement& row, const std::string& path) {
   TrialRecord record;
@@ -513,20 +536,9 @@ int64_t SqliteStore::insert_finished_trial(const TrialRecord& record) {
 void SqliteStore::finish_trial(const TrialRecord& record) {
   require_final_state(path_, "finish_trial", record);
 
-  // The architecture and start time were written by begin_trial and stay as they were.
-  Statement update(db_, path_, "finish_trial",
-                   "UPDATE trials SET state = ?2, validation_accuracy = ?3, params = ?4, "
-                   "flops = ?5, train_seconds = ?6, finished_at = ?7, error = ?8, "
-                   "result_json = ?9 WHERE id = ?1");
-  update.bind(1, record.id);
-  update.bind(2, to_string(record.state));
-  update.bind(3, record.validation_accuracy);
-  update.bind(4, record.params);
-  update.bind(5, record.flops);
-  update.bind(6, record.train_seconds);
-  update.bind(7, record.finished_at);
-  update.bind(8, record.error);
-  update.bind(9, record.result_json);
+  const std::string sql = finish_trial_sql("WHERE id = ?1");
+  Statement update(db_, path_, "finish_trial", sql.c_str());
+  bind_final_fields(update, record);
   update.run();
 
   if (sqlite3_changes64(db_) != 1) {
@@ -648,19 +660,9 @@ std::string SqliteStore::integrity_check() const {
 bool SqliteStore::finish_claimed_trial(const TrialRecord& record) {
   require_final_state(path_, "finish_claimed_trial", record);
 
-  Statement update(db_, path_, "finish_claimed_trial",
-                   "UPDATE trials SET state = ?2, validation_accuracy = ?3, params = ?4, "
-                   "flops = ?5, train_seconds = ?6, finished_at = ?7, error = ?8, "
-                   "result_json = ?9 WHERE id = ?1 AND state = ?10 AND attempt = ?11");
-  update.bind(1, record.id);
-  update.bind(2, to_string(record.state));
-  update.bind(3, record.validation_accuracy);
-  update.bind(4, record.params);
-  update.bind(5, record.flops);
-  update.bind(6, record.train_seconds);
-  update.bind(7, record.finished_at);
-  update.bind(8, record.error);
-  update.bind(9, record.result_json);
+  const std::string sql = finish_trial_sql("WHERE id = ?1 AND state = ?10 AND attempt = ?11");
+  Statement update(db_, path_, "finish_claimed_trial", sql.c_str());
+  bind_final_fields(update, record);
   update.bind(10, to_string(TrialState::kRunning));
   update.bind(11, record.attempt);
   update.run();

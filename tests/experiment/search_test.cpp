@@ -12,10 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -26,6 +29,7 @@
 #include "nascent/core/interrupt.h"
 #include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/study_pareto.h"
+#include "nascent/experiment/worker.h"
 #include "nascent/export/model_export.h"
 #include "nascent/store/store.h"
 #include "nascent/strategy/weight_ranking.h"
@@ -122,6 +126,17 @@ std::string nascent_errors(const std::string& arguments, int& status) {
   const int wait_status = pipe != nullptr ? pclose(pipe) : -1;
   status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
   return errors;
+}
+
+/// Runs `nascent ARGUMENTS` with its standard error discarded; returns its standard output.
+std::string nascent_output(const std::string& arguments) {
+  const std::string command = fmt::format("{} {} 2>/dev/null", NASCENT_BINARY, arguments);
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[256];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  if (pipe != nullptr) pclose(pipe);
+  return output;
 }
 
 // Every numeric option: CLI11 refuses the value before any file is read, so the paths need not
@@ -448,6 +463,63 @@ TEST_F(SearchTest, StorageUrlPutsTheTrialsInThatStoreAndResumesFromIt) {
       summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(), 5);
 }
 
+// `status --storage URL --study NAME` of a search's study used to read it as a workers' study:
+// the seconds since a worker's start (which no search records) instead of the search's clock.
+TEST_F(SearchTest, StatusOfAStoredSearchShowsTheSearchesBudgetAndClock) {
+  const std::string url = "sqlite://" + fresh_directory("stored_status") + "/store.db";
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 2), "test.yaml");
+  config.budget.time_limit_min = 30;
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("stored_status_out");
+  options.storage_url = url;
+  options.study_name = "stored";
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  run_search(config, options);
+  const double stored_clock = std::stod(
+      *Store::open(url, "stored", StudyOpenMode::kExisting).study_value("search_elapsed_s"));
+
+  nlohmann::json status = shared_study_status(url, "stored");
+  EXPECT_EQ(status["kind"], "search");
+  EXPECT_EQ(status["max_trials"], 2);
+  EXPECT_EQ(status["time_limit_min"], 30.0);
+  EXPECT_EQ(status["search_elapsed_s"], stored_clock);
+  EXPECT_EQ(status["stop_reason"], "max_trials");
+  EXPECT_EQ(status["search_running"], false);
+  EXPECT_EQ(status["directory"], options.output_dir);
+  // As status DIR says of a search that skipped its final model.
+  EXPECT_EQ(status["final_model_state"],
+            "none: its training was cut off; run the same nascent search to train it");
+  EXPECT_NE(nascent_output(fmt::format("status --storage {} --study stored", url))
+                .find("budget: 2 trials, 30 minutes; search elapsed"),
+            std::string::npos);
+
+  // While a search holds its directory, the clock runs on between saves, as for status DIR.
+  {
+    Store store = Store::open(url, "stored", StudyOpenMode::kExisting);
+    store.set_study_value("clock_saved_at", fmt::format("{}", store.now() - 10.0));
+    store.set_study_value("search_clock_running", "1");
+  }
+  const int lock = open((options.output_dir + "/study.lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX | LOCK_NB), 0);
+  status = shared_study_status(url, "stored");
+  EXPECT_EQ(status["search_running"], true);
+  EXPECT_GE(status["search_elapsed_s"].get<double>(), stored_clock + 10.0);
+  EXPECT_EQ(status["stop_reason"], "");
+  close(lock);
+
+  // Its directory on another machine: whether a search runs is unknown; the stored clock stands.
+  std::filesystem::remove_all(options.output_dir);
+  status = shared_study_status(url, "stored");
+  EXPECT_TRUE(status["search_running"].is_null());
+  EXPECT_EQ(status["search_elapsed_s"], stored_clock);
+  EXPECT_EQ(status["final_model_state"],
+            "unknown here: its directory " + options.output_dir + " is not on this machine");
+}
+
 TEST_F(SearchTest, StudyCreatedForWorkersIsRefused) {
   const std::string url = "sqlite://" + fresh_directory("search_worker_study") + "/study.db";
   {
@@ -501,6 +573,147 @@ TEST_F(SearchTest, ARefusedSearchLeavesNothingBehind) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(parent),
                           std::filesystem::directory_iterator()),
             1);
+}
+
+// The store used to be opened only after the data had loaded (seconds for a real dataset). Here
+// the dataset is missing, so a refusal that names the store shows that the store came first.
+TEST_F(SearchTest, AStoreItCannotUseIsRefusedBeforeTheDataIsRead) {
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  const std::string parent = fresh_directory("store_before_data");
+  config.data.directory = parent + "/no_dataset_here";
+  const auto error_of = [&](const std::string& out, const std::string& storage_url,
+                            const std::string& study) {
+    SearchRunOptions options;
+    options.output_dir = out;
+    options.storage_url = storage_url;
+    options.study_name = study;
+    options.skip_final = true;
+    try {
+      run_search(config, options);
+    } catch (const std::exception& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+
+  // A study of another config.
+  std::filesystem::create_directories(parent + "/changed");
+  Store(parent + "/changed/study.db").set_study_value("fingerprint", "seed=99\n");
+  EXPECT_EQ(error_of(parent + "/changed", "", ""),
+            parent +
+                "/changed/study.db: expected the config this study was created with, found a "
+                "different one (first difference: was 'seed=99', now 'seed=3'); use a new --out "
+                "directory, or the original config");
+
+  // A study made for workers.
+  const std::string workers_url = "sqlite://" + parent + "/workers.db";
+  Store::open(workers_url, "shared", StudyOpenMode::kCreateIfMissing)
+      .set_study_value("worker_settings", "made by create-study");
+  EXPECT_NE(error_of(parent + "/workers_out", workers_url, "shared").find("created for workers"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(parent + "/workers_out"));
+
+  // A study another search holds.
+  std::filesystem::create_directories(parent + "/held");
+  const int lock = open((parent + "/held/study.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX | LOCK_NB), 0);
+  EXPECT_NE(error_of(parent + "/held", "", "").find("expected no other nascent search"),
+            std::string::npos);
+  close(lock);
+
+  // A store that does not exist yet is created only once the data has loaded: a missing
+  // dataset leaves no store, no lock and no --out directory.
+  const std::string new_url = "sqlite://" + parent + "/new.db";
+  EXPECT_NE(error_of(parent + "/new/deeper", new_url, "fresh").find("no_dataset_here"),
+            std::string::npos);
+  EXPECT_NE(error_of(parent + "/new/deeper", "", "").find("no_dataset_here"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(parent + "/new.db"));
+  EXPECT_FALSE(std::filesystem::exists(parent + "/new"));
+  EXPECT_FALSE(std::filesystem::exists(parent + "/changed/study.lock"));
+
+  // On PostgreSQL, no study is created either.
+  if (const char* postgres_url = std::getenv("NASCENT_TEST_POSTGRES_URL")) {
+    const std::string study = fmt::format("search_before_data_{}", getpid());
+    EXPECT_NE(error_of(parent + "/postgres_out", postgres_url, study).find("no_dataset_here"),
+              std::string::npos);
+    EXPECT_FALSE(Store::open_if_present(postgres_url, study).has_value());
+    EXPECT_FALSE(std::filesystem::exists(parent + "/postgres_out"));
+  }
+}
+
+// A study directory's name used to follow the config: resumed after `study:` changed, its
+// summary.json said the new name while the report, from the stored config, said the old one.
+TEST_F(SearchTest, AResumedStudyDirectoryKeepsTheNameItWasCreatedWith) {
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("kept_name");
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  EXPECT_EQ(run_search(config, options)["study"], "test");
+
+  config.study = "renamed";
+  config.budget.max_trials = 2;
+  std::vector<std::string> lines;
+  SearchEvents events;
+  events.on_info = [&](const std::string& line) { lines.push_back(line); };
+  const nlohmann::json summary = run_search(config, options, events);
+  EXPECT_EQ(summary["study"], "test");
+  EXPECT_EQ(
+      summary["trials"]["complete"].get<int64_t>() + summary["trials"]["failed"].get<int64_t>(), 2);
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "study: the config names it 'renamed'; it keeps the name 'test' it was "
+                      "created with, since a name chooses no data in a study directory"),
+            lines.end());
+}
+
+// In --storage a name chooses the study. A resume of --out DIR under another name used to start
+// another study there (on PostgreSQL, or in another SQLite file), and overwrite DIR's
+// summary.json and model.pt with that study's.
+TEST_F(SearchTest, AStoredStudyResumedUnderAnotherNameIsRefused) {
+  const std::string store_dir = fresh_directory("renamed_storage");
+  ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("renamed_storage_out");
+  options.storage_url = "sqlite://" + store_dir + "/first.db";
+  options.study_name = "first";
+  options.skip_final = true;
+  options.evaluator_factory = [](const ExperimentConfig&) {
+    return std::make_unique<FailingPoolEvaluator>();
+  };
+  const nlohmann::json summary = run_search(config, options);
+  EXPECT_EQ(summary["study"], "first");
+  EXPECT_EQ(summary["storage"]["study"], "first");
+
+  const auto refusal = [&](const std::string& storage_url, const std::string& study) {
+    SearchRunOptions renamed = options;
+    renamed.storage_url = storage_url;
+    renamed.study_name = study;
+    try {
+      run_search(config, renamed);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(refusal("sqlite://" + store_dir + "/second.db", "second"),
+            "--out " + options.output_dir +
+                ": expected study 'first', which its summary.json records, found study 'second' "
+                "(from --study); in --storage a name chooses the study, so resume with --study "
+                "first, or use another --out");
+  EXPECT_FALSE(std::filesystem::exists(store_dir + "/second.db"));
+  // The config's name, when no --study is given.
+  EXPECT_NE(refusal(options.storage_url, "").find("found study 'test' (from the config's study:)"),
+            std::string::npos);
+  if (const char* postgres_url = std::getenv("NASCENT_TEST_POSTGRES_URL")) {
+    const std::string study = fmt::format("renamed_{}", getpid());
+    EXPECT_NE(refusal(postgres_url, study).find("expected study 'first'"), std::string::npos);
+    EXPECT_FALSE(Store::open_if_present(postgres_url, study).has_value());
+  }
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(options.output_dir + "/summary.json"))["study"],
+            "first");
 }
 
 TEST_F(SearchTest, AFailedTrialIsRecordedAndTheSearchGoesOn) {

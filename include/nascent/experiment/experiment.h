@@ -11,6 +11,7 @@
 #include "nascent/data/dataset.h"
 #include "nascent/eval/evaluator.h"
 #include "nascent/experiment/config.h"
+#include "nascent/experiment/study_status.h"
 #include "nascent/store/trial.h"
 
 namespace nascent {
@@ -57,10 +58,6 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
 /// The evaluator a search of `config` trains candidates with: loads and splits the data as
 /// run_search() does, then builds the training evaluator. Workers of a shared study use it.
 std::unique_ptr<Evaluator> make_study_evaluator(const ExperimentConfig& config);
-
-/// The state of a study directory as JSON (counts by state, best trial so far, budget,
-/// elapsed time, whether the final model exists). Throws if DIR holds no study.
-nlohmann::json study_status(const std::string& output_dir);
 
 /// Reloads the final model of a finished study in this process and measures its test
 /// accuracy. Returns {"test_accuracy": measured, "summary_test_accuracy": recorded, ...}.

@@ -89,7 +89,9 @@ WorkerSummary run_worker(const WorkerOptions& options, const WorkerEvents& event
 
 /// The state of a shared study as JSON: counts by state, budget, seconds since the first worker
 /// joined, the best trial so far and every RUNNING trial with its worker, attempt and the age of
-/// its last heartbeat. Throws nascent::Error when the study does not exist.
+/// its last heartbeat ("kind": "workers"). For a study of `nascent search --storage`, the status
+/// search_study_status() gives, with "kind": "search". Throws nascent::Error when the study does
+/// not exist.
 nlohmann::json shared_study_status(const std::string& storage_url, const std::string& study);
 
 }  // namespace nascent

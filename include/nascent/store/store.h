@@ -45,6 +45,13 @@ class Store {
   /// before anything is written to it.
   static Store open(const std::string& url, const std::string& study, StudyOpenMode mode);
 
+  /// Opens study `study` as open() in kCreateIfMissing mode does when the store and the study
+  /// exist already, and returns nullopt, having created nothing, when they do not (a missing or
+  /// empty SQLite file, a PostgreSQL database without the study). Throws as open() does for a
+  /// malformed URL, an unreachable server or a file that is no nascent store, so that a search
+  /// can check its store before it spends seconds on the data.
+  static std::optional<Store> open_if_present(const std::string& url, const std::string& study);
+
   /// Opens DIR/study.db of an existing study directory, for the commands that read a study
   /// (status, pareto, report, export). Throws nascent::Error naming the directory when study.db
   /// is missing or empty (nothing is created; when DIR/summary.json records the --storage and

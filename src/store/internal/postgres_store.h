@@ -19,6 +19,10 @@ namespace nascent {
 class PostgresStore final : public StoreBackend {
  public:
   PostgresStore(const std::string& url, const std::string& study, StudyOpenMode mode);
+
+  /// Whether the database at `url` holds study `study`; reads only, so that nothing is created
+  /// in a database that holds no nascent store. Throws when the server cannot be reached.
+  static bool has_study(const std::string& url, const std::string& study);
   ~PostgresStore() override;
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
