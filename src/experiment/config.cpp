@@ -698,6 +698,7 @@ void parse_fidelity(const Reader& reader, const YAML::Node& node, FidelityConfig
   reader.check_keys(node, "fidelity", {"data_fraction", "width_multiplier", "resolution"});
   if (node["data_fraction"]) {
     fidelity.data_fraction = fraction(reader, node["data_fraction"], "fidelity.data_fraction");
+    fidelity.data_fraction_line = key_line(node, "data_fraction");
   }
   if (node["width_multiplier"]) {
     fidelity.width_multiplier =

@@ -23,6 +23,7 @@
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
 #include "nascent/core/random.h"
+#include "nascent/core/text.h"
 #include "nascent/data/idx_reader.h"
 #include "nascent/eval/final_model.h"
 #include "nascent/eval/inference_cost.h"
@@ -55,6 +56,11 @@ constexpr uint64_t kStrategyStream = 2;
 constexpr uint64_t kSpaceCheckStream = 3;
 constexpr uint64_t kFinalStream = 4;
 constexpr uint64_t kSupernetStream = 5;
+
+/// Times the process training an architecture may die before the architecture is recorded as
+/// failed instead of trained again: an architecture that exhausts memory would otherwise kill
+/// every resumed search the same way.
+constexpr int64_t kMaxProcessDeaths = 2;
 
 /// Proposals in a row that bring nothing new before the space counts as exhausted.
 constexpr int64_t kMaxProposalsWithoutNew = 2000;
@@ -225,11 +231,15 @@ StudyData load_study_data(const ExperimentConfig& config) {
                     data.num_classes, data.num_classes, config.data.directory,
                     config.data.search_train_size));
   }
-  if (config.data.validation_size >= train.size()) {
+  // What validation leaves must still hold an image of every class to train on (found by a
+  // fresh-user test: 59,995 of 60,000 left 5 images for 10 classes, and the search ran).
+  if (config.data.validation_size > train.size() - data.num_classes) {
     throw ConfigError(
         config.path, config.data.validation_size_line, "data.validation_size",
-        fmt::format("expected fewer than the {} training examples of {}, found {}", train.size(),
-                    config.data.directory, config.data.validation_size));
+        fmt::format("expected at most {} (the {} training examples of {} less one per class to "
+                    "train on), found {}",
+                    train.size() - data.num_classes, train.size(), config.data.directory,
+                    config.data.validation_size));
   }
   const Split split = stratified_split(train.labels, data.num_classes, config.data.validation_size,
                                        derive_seed(config.seed, kSplitStream));
@@ -246,6 +256,26 @@ StudyData load_study_data(const ExperimentConfig& config) {
                                        derive_seed(config.seed, kSplitStream + 100));
   }
   data.search_train = train.subset(search_indices);
+
+  // The low-fidelity subset too (and DARTS halves the images between its two kinds of weights).
+  const auto fidelity_images = static_cast<int64_t>(
+      std::llround(config.fidelity.data_fraction * static_cast<double>(search_indices.size())));
+  if (fidelity_images < data.num_classes) {
+    throw ConfigError(
+        config.path, config.fidelity.data_fraction_line, "fidelity.data_fraction",
+        fmt::format("expected a fraction that keeps at least one image per class, {} of the {} "
+                    "search-training images, found {} ({} images)",
+                    data.num_classes, search_indices.size(),
+                    format_double(config.fidelity.data_fraction), fidelity_images));
+  }
+  if (is_weight_sharing(config.strategy.name) &&
+      static_cast<int64_t>(search_indices.size()) < 2 * data.num_classes) {
+    throw ConfigError(
+        config.path, config.data.search_train_size_line, "data.search_train_size",
+        fmt::format("expected at least two images per class for {} ({}: one half trains the "
+                    "supernet's weights, the other its architecture weights), found {}",
+                    config.strategy.name, 2 * data.num_classes, search_indices.size()));
+  }
   data.validation = train.subset(split.validation);
   return data;
 }
@@ -508,6 +538,9 @@ struct SearchState {
   /// The data's image shape and classes, for measuring latency and memory.
   ImageShape input;
   int64_t num_classes = 0;
+  /// Per architecture hash, how often the process training it died (trials found still running
+  /// by a later run).
+  std::map<std::string, int64_t> process_deaths;
 };
 
 /// Rebuilds the strategy's knowledge and the cache from the stored history (empty for a new
@@ -748,6 +781,31 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
       continue;
     }
     proposals_without_new = 0;
+
+    // An architecture whose training killed the process twice is not trained a third time.
+    if (const auto deaths = state.process_deaths.find(hash);
+        deaths != state.process_deaths.end() && deaths->second >= kMaxProcessDeaths) {
+      TrialRecord record;
+      record.architecture = config.space.format(architecture);
+      record.architecture_hash = hash;
+      record.params = check.params;
+      record.flops = check.flops;
+      record.state = TrialState::kFailed;
+      record.started_at = record.finished_at = unix_now();
+      record.validation_accuracy = std::nan("");
+      record.error = fmt::format(
+          "not trained again: the process training it died {} times (out of memory? the system "
+          "log says; the kernel's OOM killer leaves no other trace)",
+          deaths->second);
+      record.id = store.insert_finished_trial(record);
+      Observation observation = observe(config, record);
+      observation.fidelity = proposal->fidelity;
+      state.seen[key] = observation;
+      state.strategy->tell(architecture, observation);
+      ++state.counted;
+      if (events.on_trial) events.on_trial(record, check.short_description);
+      continue;
+    }
 
     const TrialRecord record =
         run_trial(config, architecture, epochs, check, evaluator, store, events, state, clock);
@@ -1002,6 +1060,11 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   state.strategy = guide_strategy(config, data.search_train, std::move(state.strategy));
   state.input = data.input;
   state.num_classes = data.num_classes;
+  for (const auto& trial : history) {
+    if (trial.state == TrialState::kInterrupted && trial.error == kProcessStoppedError) {
+      ++state.process_deaths[trial.architecture_hash];
+    }
+  }
 
   // Search.
   const std::string stop_reason =

@@ -424,8 +424,8 @@ int64_t PostgresStore::interrupt_running_trials(double now) {
              "UPDATE nascent_trials SET state = $1, finished_at = $2, error = $3 "
              "WHERE study_id = $4 AND state = $5",
              {parameter(to_string(TrialState::kInterrupted)), parameter(now),
-              parameter("interrupted: the process running this trial stopped before it finished"),
-              parameter(study_id_), parameter(to_string(TrialState::kRunning))})
+              parameter(kProcessStoppedError), parameter(study_id_),
+              parameter(to_string(TrialState::kRunning))})
       .changed();
 }
 

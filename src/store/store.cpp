@@ -38,9 +38,6 @@ constexpr std::array<TrialState, 7> kAllStates = {
     TrialState::kRunning, TrialState::kComplete,    TrialState::kFailed, TrialState::kInvalid,
     TrialState::kPruned,  TrialState::kInterrupted, TrialState::kQueued};
 
-constexpr const char* kInterruptedError =
-    "interrupted: the process running this trial stopped before it finished";
-
 constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE study (
   key TEXT PRIMARY KEY NOT NULL,
@@ -577,7 +574,7 @@ int64_t SqliteStore::interrupt_running_trials(double now) {
                    "UPDATE trials SET state = ?1, finished_at = ?2, error = ?3 WHERE state = ?4");
   update.bind(1, to_string(TrialState::kInterrupted));
   update.bind(2, now);
-  update.bind(3, kInterruptedError);
+  update.bind(3, kProcessStoppedError);
   update.bind(4, to_string(TrialState::kRunning));
   update.run();
   return sqlite3_changes64(db_);

@@ -278,6 +278,14 @@ TEST_F(SearchTest, SplitsSmallerThanTheClassesAreRefused) {
             fmt::format("test.yaml:7: data.validation_size: expected at least one image per class, "
                         "4 for the 4 classes of {}, found 3",
                         data_dir_));
+  // Found by a fresh-user test: validation could leave fewer training images than classes.
+  EXPECT_EQ(error_for("validation_size: 200", "validation_size: 797"),
+            fmt::format("test.yaml:7: data.validation_size: expected at most 796 (the 800 "
+                        "training examples of {} less one per class to train on), found 797",
+                        data_dir_));
+  EXPECT_CONTAINS(error_for("seed: 3", "seed: 3\nfidelity: {data_fraction: 0.005}"),
+                  ": fidelity.data_fraction: expected a fraction that keeps at least one image "
+                  "per class, 4 of the 600 search-training images, found 0.005 (3 images)");
   EXPECT_EQ(error_for("validation_size: 200", "validation_size: 200\n  search_train_size: 2"),
             fmt::format("test.yaml:8: data.search_train_size: expected 0 (all) or at least one "
                         "image per class, 4 for the 4 classes of {}, found 2",
@@ -1162,6 +1170,43 @@ final: {{epochs: 2}}
   const nlohmann::json reloaded = evaluate_study(options.output_dir);
   EXPECT_EQ(reloaded["test_accuracy"].get<double>(),
             summary["best"]["test_accuracy"].get<double>());
+}
+
+// Found by a fresh-user test: an architecture whose activations exhausted memory got the
+// process killed by the OOM killer, and every resume trained it again and was killed again.
+TEST_F(SearchTest, AnArchitectureThatKilledTheProcessTwiceIsRecordedFailedNotTrainedAgain) {
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "t.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("process_deaths");
+  options.skip_final = true;
+  run_search(config, options);
+
+  // Two runs that died while training the same architecture leave two RUNNING trials, which
+  // the next run records as interrupted by a dead process.
+  Rng rng(5);
+  Architecture deadly = config.space.sample(rng);
+  while (deadly.hash_hex() == finished_trials(options.output_dir).front().architecture_hash) {
+    deadly = config.space.sample(rng);
+  }
+  {
+    Store store(options.output_dir + "/study.db");
+    for (int death = 0; death < 2; ++death) {
+      store.begin_trial(config.space.format(deadly), deadly.hash_hex(), 1.0, "", 100, 100);
+      if (death == 0) store.interrupt_running_trials(2.0);
+    }
+  }
+
+  ExperimentConfig more = config;
+  more.budget.max_trials = 2;
+  run_search(more, options);
+  const std::vector<TrialRecord> finished = finished_trials(options.output_dir);
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(finished[1].architecture_hash, deadly.hash_hex());
+  EXPECT_EQ(finished[1].state, TrialState::kFailed);
+  EXPECT_EQ(finished[1].error,
+            "not trained again: the process training it died 2 times (out of memory? the system "
+            "log says; the kernel's OOM killer leaves no other trace)");
+  EXPECT_EQ(finished[1].train_seconds, 0.0);
 }
 
 TEST_F(SearchTest, DartsTrainsASupernetResumesItAndTrainsItsTopCellsAsTrials) {

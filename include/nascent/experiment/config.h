@@ -77,6 +77,9 @@ struct FidelityConfig {
   double width_multiplier = 1.0;
   /// Candidates see images resized (area averaging) to resolution x resolution; 0 keeps them.
   int64_t resolution = 0;
+  /// Line of `data_fraction` in the experiment file (0 without one), for the check against the
+  /// data's size once it is loaded.
+  int64_t data_fraction_line = 0;
 
   bool is_full() const {
     return data_fraction == 1.0 && width_multiplier == 1.0 && resolution == 0;

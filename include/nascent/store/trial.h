@@ -16,6 +16,11 @@ namespace nascent {
 /// worker claims it.
 enum class TrialState { kRunning, kComplete, kFailed, kInvalid, kPruned, kInterrupted, kQueued };
 
+/// The error of a trial that a later run found still RUNNING: the process training it died
+/// without recording why (killed, out of memory, power lost).
+constexpr const char* kProcessStoppedError =
+    "interrupted: the process running this trial stopped before it finished";
+
 /// "running", "complete", ... as stored and printed.
 const char* to_string(TrialState state);
 
