@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "nascent/core/error.h"
+#include "nascent/core/random.h"
 #include "nascent/core/text.h"
 #include "nascent/eval/proxy_names.h"
 #include "nascent/space/nasbench201.h"
@@ -1015,6 +1016,30 @@ std::string describe_first_difference(const std::string& stored, const std::stri
     if (!more_wanted) wanted_line.clear();
     if (stored_line != wanted_line) return describe_line_difference(stored_line, wanted_line);
   }
+}
+
+void check_space_admits_valid(const ExperimentConfig& config,
+                              const std::function<ArchitectureCheck(const Architecture&)>& check,
+                              const ImageShape& input) {
+  // The stream of the study seed a search has always drawn these samples from.
+  constexpr uint64_t kSpaceCheckStream = 3;
+  Rng rng(derive_seed(config.seed, kSpaceCheckStream));
+  std::map<std::string, int64_t> blame;
+  std::map<std::string, std::string> example_reason;
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    const ArchitectureCheck result = check(config.space.sample(rng));
+    if (result.valid) return;
+    ++blame[result.decision];
+    example_reason.emplace(result.decision, result.reason);
+  }
+
+  const auto worst = std::max_element(
+      blame.begin(), blame.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  throw ConfigError(config.path, config.space_line, "space",
+                    fmt::format("expected a space with at least one architecture valid for input "
+                                "{}, found none in 2000 samples; decision '{}' is the usual "
+                                "cause, e.g. {}",
+                                input.to_string(), worst->first, example_reason[worst->first]));
 }
 
 std::string search_fingerprint(const ExperimentConfig& config) {

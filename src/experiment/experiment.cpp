@@ -53,7 +53,6 @@ using internal::unix_now;
 // Streams of the study seed, so that each consumer draws independently.
 constexpr uint64_t kSplitStream = 1;
 constexpr uint64_t kStrategyStream = 2;
-constexpr uint64_t kSpaceCheckStream = 3;
 constexpr uint64_t kFinalStream = 4;
 constexpr uint64_t kSupernetStream = 5;
 
@@ -278,29 +277,6 @@ StudyData load_study_data(const ExperimentConfig& config) {
   }
   data.validation = train.subset(split.validation);
   return data;
-}
-
-/// Refuses a space in which no architecture fits the input shape, naming the decision that
-/// breaks most of them.
-void check_space_admits_valid(const ExperimentConfig& config, const Evaluator& evaluator,
-                              const ImageShape& input) {
-  Rng rng(derive_seed(config.seed, kSpaceCheckStream));
-  std::map<std::string, int64_t> blame;
-  std::map<std::string, std::string> example_reason;
-  for (int attempt = 0; attempt < 2000; ++attempt) {
-    const ArchitectureCheck check = evaluator.check(config.space.sample(rng));
-    if (check.valid) return;
-    ++blame[check.decision];
-    example_reason.emplace(check.decision, check.reason);
-  }
-
-  const auto worst = std::max_element(
-      blame.begin(), blame.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-  throw ConfigError(config.path, config.space_line, "space",
-                    fmt::format("expected a space with at least one architecture valid for input "
-                                "{}, found none in 2000 samples; decision '{}' is the usual "
-                                "cause, e.g. {}",
-                                input.to_string(), worst->first, example_reason[worst->first]));
 }
 
 /// What the strategy is told about a finished trial: the scalar objective (the accuracy, or
@@ -1012,7 +988,9 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
     evaluator = options.evaluator_factory
                     ? options.evaluator_factory(config)
                     : make_search_evaluator(config, data.search_train, data.validation);
-    check_space_admits_valid(config, *evaluator, data.input);
+    check_space_admits_valid(
+        config, [&](const Architecture& architecture) { return evaluator->check(architecture); },
+        data.input);
 
     if (!opened_store) {
       opened_store.emplace(create_search_store(config, options));

@@ -15,7 +15,9 @@
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
 #include "nascent/core/random.h"
+#include "nascent/data/idx_reader.h"
 #include "nascent/eval/tabular_evaluator.h"
+#include "nascent/eval/training_evaluator.h"
 #include "nascent/experiment/study_status.h"
 #include "nascent/store/store.h"
 #include "nascent/strategy/strategy.h"
@@ -449,7 +451,25 @@ nlohmann::json create_study(const ExperimentConfig& config, const CreateStudyOpt
   if (config.budget.max_trials <= 0 && config.budget.time_limit_min <= 0) {
     throw Error("budget: expected --max-trials or --time-limit-min above 0, found no limit");
   }
-  if (!options.table_path.empty()) {
+  if (options.table_path.empty()) {
+    // The workers will train on the data: a missing dataset, or a space with no architecture
+    // for its images, fails here rather than in every worker (found by a fresh-user test).
+    DatasetFiles files;
+    try {
+      files = read_idx_directory(config.data.directory, config.data.debian_package);
+    } catch (const DataError& error) {
+      throw ConfigError(config.path, config.data.directory_line, "data.directory", error.what());
+    }
+    const ImageShape input{files.train.channels, files.train.height, files.train.width};
+    const int64_t num_classes = std::max(files.train.num_classes, files.test.num_classes);
+    check_space_admits_valid(
+        config,
+        [&](const Architecture& architecture) {
+          return check_architecture(config.network, architecture, input, num_classes,
+                                    config.cost_limits);
+        },
+        input);
+  } else {
     // Load it now, so that a bad table fails here rather than in every worker.
     const Nasbench201Table table = Nasbench201Table::load(options.table_path);
     const auto space_size = config.space.count(kCountLimit);

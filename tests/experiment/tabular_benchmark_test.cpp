@@ -293,6 +293,9 @@ TEST(TabularBenchmark, OptionsAreValidatedBeforeAnyRun) {
             "benchmark strategies: expected at least one strategy, found none");
   EXPECT_EQ(error_for([](auto& options) { options.add_strategy("random"); }),
             "benchmark strategies: expected each strategy once, found 'random' twice");
+  EXPECT_EQ(error_for([](auto& options) { options.add_strategy("darts"); }),
+            "benchmark strategies: expected strategies that query the table, found 'darts', which "
+            "trains a supernet on images (nascent search with space: nasbench201 runs it)");
   EXPECT_EQ(error_for([](auto& options) { options.runs = 0; }),
             "benchmark runs: expected an integer >= 1, found 0");
   EXPECT_EQ(error_for([](auto& options) { options.budget_s = 0; }),

@@ -410,6 +410,32 @@ TEST(CreateStudyTest, TableNeedsTheTablesSpace) {
   EXPECT_CONTAINS(message, "found family nasbench201 with 64");
 }
 
+// Found by a fresh-user test: create-study accepted a missing dataset and a space with no valid
+// architecture, and every worker then failed, or stored 2000 invalid trials.
+TEST(CreateStudyTest, TheDataAndTheSpaceAreCheckedAsSearchChecksThem) {
+  const std::string data = fresh_directory("create_study_data");
+  testing_support::write_quadrant_dataset(data, 40, 8);
+  const auto refusal = [&](const std::string& directory, const std::string& space) {
+    const ExperimentConfig config =
+        parse_experiment_config(fmt::format("study: checked\n"                         // 1
+                                            "data: {{dataset: idx, directory: {}}}\n"  // 2
+                                            "space: {}\n"                              // 3
+                                            "budget: {{max_trials: 3}}\n",
+                                            directory, space),
+                                "checked.yaml");
+    CreateStudyOptions options;
+    options.storage_url = "sqlite://" + fresh_directory("create_study_checked") + "/study.db";
+    options.study = "checked";
+    return error_message([&] { create_study(config, options); });
+  };
+  EXPECT_CONTAINS(
+      refusal(data + "/missing", "{family: macro}"),
+      "checked.yaml:2: data.directory: " + data + "/missing/train-images-idx3-ubyte.gz");
+  EXPECT_CONTAINS(refusal(data, "{family: macro, stages: 5, downsample: [max_pool]}"),
+                  "checked.yaml:3: space: expected a space with at least one architecture valid "
+                  "for input [1, 12, 12], found none in 2000 samples");
+}
+
 TEST(CreateStudyTest, BadSettingsAreNamed) {
   const ExperimentConfig config = parse_experiment_config(study_config(10), "distributed.yaml");
   CreateStudyOptions options;

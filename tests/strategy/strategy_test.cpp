@@ -262,8 +262,17 @@ TEST(Strategies, MakeStrategyBuildsTheNamedStrategy) {
   EXPECT_FALSE(is_multi_fidelity("bo"));
   options.name = "nsga2";
   EXPECT_EQ(make_strategy(options, space, 0)->name(), "nsga2");
-  EXPECT_EQ(strategy_names(), (std::vector<std::string>{"random", "evolution", "local", "reinforce",
-                                                        "bo", "sh", "hyperband", "bohb", "nsga2"}));
+  EXPECT_EQ(strategy_names(),
+            (std::vector<std::string>{"random", "evolution", "local", "reinforce", "bo", "sh",
+                                      "hyperband", "bohb", "nsga2", "darts"}));
+
+  // DARTS trains a supernet on the study's images, which make_strategy() has not got.
+  options.name = "darts";
+  EXPECT_TRUE(is_weight_sharing("darts"));
+  EXPECT_FALSE(is_weight_sharing("bo"));
+  EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
+            "strategy darts: expected a strategy that proposes without training, found one that "
+            "trains a supernet on images: it runs only in nascent search");
 }
 
 TEST(Strategies, TheLstmControllerNeedsTheLibTorchPart) {
@@ -286,11 +295,11 @@ TEST(Strategies, MakeStrategyRejectsAnUnknownNameWithASuggestion) {
   options.name = "evolutoin";
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
             "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband, "
-            "bohb or nsga2, found 'evolutoin' (did you mean 'evolution'?)");
+            "bohb, nsga2 or darts, found 'evolutoin' (did you mean 'evolution'?)");
   options.name = "bayesian";
   EXPECT_EQ(error_message([&] { make_strategy(options, space, 0); }),
             "strategy.name: expected random, evolution, local, reinforce, bo, sh, hyperband, "
-            "bohb or nsga2, found 'bayesian'");
+            "bohb, nsga2 or darts, found 'bayesian'");
 }
 
 TEST(Strategies, MakeStrategyRejectsBadEvolutionSizes) {

@@ -3,8 +3,10 @@
 /// The experiment file: what to search, on which data, with which strategy and budget.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "nascent/eval/evaluator.h"
 #include "nascent/eval/objectives.h"
 #include "nascent/eval/pruner.h"
 #include "nascent/eval/training_evaluator.h"
@@ -134,6 +136,13 @@ std::string describe_first_difference(const std::string& stored, const std::stri
 /// the config's strategy section ("reinforce:controller=lstm", "bo:candidates=500"). Throws
 /// nascent::ConfigError naming the spec and the key.
 StrategyOptions parse_strategy_spec(const std::string& spec);
+
+/// Refuses a space in which no architecture fits `input`: samples 2000 architectures, and
+/// throws nascent::ConfigError at the `space` line naming the decision that breaks most of them
+/// when `check` finds none valid.
+void check_space_admits_valid(const ExperimentConfig& config,
+                              const std::function<ArchitectureCheck(const Architecture&)>& check,
+                              const ImageShape& input);
 
 /// Reads and validates an experiment file. Throws nascent::ConfigError with the file, line,
 /// key path, what was expected and what was found (and "did you mean" for unknown keys).
