@@ -29,6 +29,7 @@
 #include "nascent/export/model_export.h"
 #include "nascent/report/html_report.h"
 #include "nascent/store/store.h"
+#include "nascent/store/study_files.h"
 #include "nascent/strategy/lstm_controller.h"
 #include "nascent/train/runtime.h"
 
@@ -638,6 +639,8 @@ int run_export_command(const nascent::ModelExportOptions& options) {
 }
 
 int run_report_command(const StudySource& source, const std::string& output) {
+  // Before the store is opened: with --storage, the report must not replace the store's file.
+  nascent::check_study_output(output, "--output", source.directory, source.storage_url);
   const nlohmann::json result =
       nascent::write_study_report(open_study_source(source), source.directory, output);
   if (result.contains("warning")) spdlog::warn("{}", result["warning"].get<std::string>());

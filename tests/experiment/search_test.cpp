@@ -20,9 +20,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "error_expectations.h"
 #include "nascent/core/error.h"
@@ -1241,6 +1243,66 @@ final: {{epochs: 1}}
 
 namespace nascent {
 namespace {
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+// Found by a fresh-user test: export and report with --output naming the study's own files
+// exited 0 having replaced the final model, the store or the summary with their output; and an
+// existing directory as --output failed with the filesystem's words, leaving DIR.partial.
+TEST_F(SearchTest, ExportAndReportRefuseToWriteOverTheStudy) {
+  const std::string out = fresh_directory("export_over_study");
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = out;
+  const nlohmann::json summary = run_search(config, options);
+  ASSERT_TRUE(summary["best"].is_object());
+  const int64_t best_id = summary["best"]["trial_id"].get<int64_t>();
+  std::map<std::string, std::string> study_bytes;
+  for (const char* name : {"model.pt", "study.db", "summary.json"}) {
+    study_bytes[name] = read_bytes(out + "/" + name);
+  }
+
+  const std::string name = std::filesystem::path(out).filename().string();
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {fmt::format("export {} --trial {} --format onnx --output {}/model.pt", out, best_id, out),
+       out + "/model.pt", out + "/model.pt"},
+      {fmt::format("export {} --trial {} --format torch --output {}/study.db", out, best_id, out),
+       out + "/study.db", out + "/study.db"},
+      {fmt::format("export {} --trial {} --output {}/../{}/summary.json", out, best_id, out, name),
+       fmt::format("{}/../{}/summary.json", out, name), out + "/summary.json"},
+      {fmt::format("report {} --output {}/study.db", out, out), out + "/study.db",
+       out + "/study.db"}};
+  for (const auto& [arguments, output, study_file] : cases) {
+    int status = 0;
+    const std::string errors = nascent_errors(arguments, status);
+    EXPECT_EQ(status, 1) << arguments;
+    EXPECT_EQ(errors, fmt::format("nascent: error: --output {}: expected a file outside the "
+                                  "study, found the study's own {}, which writing would destroy; "
+                                  "choose another file\n",
+                                  output, study_file))
+        << arguments;
+  }
+  for (const auto& [file, bytes] : study_bytes) {
+    EXPECT_EQ(read_bytes(out + "/" + file), bytes) << file;
+  }
+
+  const std::string directory = fresh_directory("export_output_directory");
+  for (const std::string& arguments :
+       {fmt::format("export {} --trial {} --output {}", out, best_id, directory),
+        fmt::format("report {} --output {}", out, directory)}) {
+    int status = 0;
+    const std::string errors = nascent_errors(arguments, status);
+    EXPECT_EQ(status, 1) << arguments;
+    EXPECT_EQ(errors, fmt::format("nascent: error: --output {}: expected a file to write, found "
+                                  "a directory\n",
+                                  directory))
+        << arguments;
+    EXPECT_FALSE(std::filesystem::exists(directory + ".partial")) << arguments;
+  }
+}
 
 TEST_F(SearchTest, AStrayLabelIsRefusedInsteadOfAddingClasses) {
   // Labels 0..3 plus one 9: classes 4..8 would have no example.
