@@ -129,6 +129,12 @@ CLI::Validator number_above(double minimum, const std::string& noun) {
                               [minimum](double value) { return value > minimum; });
 }
 
+/// JSON as the commands print and write it, indented. Bytes that are not UTF-8 (in a path,
+/// say) become U+FFFD rather than an exception that would lose the output.
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string format_accuracy(const nlohmann::json& value) {
   return value.is_number() ? fmt::format("{:.2f}%", value.get<double>() * 100.0) : "-";
 }
@@ -332,7 +338,7 @@ void print_search_status(const nlohmann::json& status, const std::string& study)
 int run_status_command(const std::string& output_dir, bool as_json) {
   const nlohmann::json status = nascent::study_status(output_dir);
   if (as_json) {
-    std::cout << status.dump(2) << "\n";
+    std::cout << json_text(status) << "\n";
     return 0;
   }
   print_search_status(status, output_dir);
@@ -343,7 +349,7 @@ int run_shared_status_command(const std::string& storage_url, const std::string&
                               bool as_json) {
   const nlohmann::json status = nascent::shared_study_status(storage_url, study);
   if (as_json) {
-    std::cout << status.dump(2) << "\n";
+    std::cout << json_text(status) << "\n";
     return 0;
   }
   if (status["kind"] == "search") {
@@ -477,7 +483,7 @@ int run_bench_nasbench201_command(const std::string& table_path,
   }
 
   if (!json_path.empty()) {
-    write_file(json_path, nascent::tabular_benchmark_json(result).dump(2) + "\n", "--json");
+    write_file(json_path, json_text(nascent::tabular_benchmark_json(result)) + "\n", "--json");
   }
   const std::string curve = nascent::tabular_curve_csv(result);
   if (curve_csv_path.empty()) {
@@ -585,7 +591,7 @@ int run_proxies_command(const std::string& config_path, const nascent::ProxyStud
   std::cout << fmt::format("{:<10} {:>9} {:>9} {:>10.2f}\n", "training", "", "",
                            result.train_seconds);
   if (!json_path.empty()) {
-    write_file(json_path, nascent::proxy_study_json(result).dump(2) + "\n", "--json");
+    write_file(json_path, json_text(nascent::proxy_study_json(result)) + "\n", "--json");
   }
   return 0;
 }
@@ -598,7 +604,7 @@ int run_pareto_command(const StudySource& source, bool as_json) {
   const nascent::Store store = open_study_source(source);
   const nlohmann::json pareto = nascent::study_pareto(store, source.directory);
   if (as_json) {
-    std::cout << pareto.dump(2) << "\n";
+    std::cout << json_text(pareto) << "\n";
     return 0;
   }
   std::string constraints;

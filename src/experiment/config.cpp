@@ -139,9 +139,20 @@ class Reader {
          fmt::format("expected a boolean (true or false), found {}", describe_node(node)));
   }
 
+  /// A non-empty string in UTF-8: names and paths end up in summary.json, and JSON is UTF-8.
   std::string text(const YAML::Node& node, const std::string& key_path) const {
-    if (node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
-    fail(node, key_path, fmt::format("expected a non-empty string, found {}", describe_node(node)));
+    if (!node.IsScalar() || node.Scalar().empty()) {
+      fail(node, key_path,
+           fmt::format("expected a non-empty string, found {}", describe_node(node)));
+    }
+    const std::string& value = node.Scalar();
+    if (const auto invalid = first_invalid_utf8(value)) {
+      fail(node, key_path,
+           fmt::format("expected UTF-8 text, found '{}', whose byte {} (0x{:02X}) is not UTF-8",
+                       escape_invalid_utf8(value), *invalid + 1,
+                       static_cast<unsigned char>(value[*invalid])));
+    }
+    return value;
   }
 
   const std::string& path() const { return path_; }

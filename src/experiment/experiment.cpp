@@ -23,6 +23,7 @@
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
 #include "nascent/core/random.h"
+#include "nascent/core/text.h"
 #include "nascent/data/idx_reader.h"
 #include "nascent/eval/final_model.h"
 #include "nascent/eval/inference_cost.h"
@@ -58,6 +59,10 @@ constexpr uint64_t kSupernetStream = 5;
 
 /// Proposals in a row that bring nothing new before the space counts as exhausted.
 constexpr int64_t kMaxProposalsWithoutNew = 2000;
+
+/// How JSON text is written: bytes that are not UTF-8 (in a file name, say) become U+FFFD
+/// rather than an exception, which would lose the results of a search at its very end.
+constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -106,6 +111,31 @@ std::optional<Store> open_existing_search_store(const ExperimentConfig& config,
     return std::nullopt;
   }
   return Store(path);
+}
+
+/// Refuses, before anything trains, a name the study would record in JSON that is not UTF-8:
+/// the experiment file's (the config's own strings are checked as it is read), --storage and
+/// --study.
+void check_recorded_names_are_utf8(const ExperimentConfig& config,
+                                   const SearchRunOptions& options) {
+  struct RecordedName {
+    std::string where;
+    std::string what;
+    std::string name;
+  };
+  const RecordedName names[] = {
+      {escape_invalid_utf8(config.path), "an experiment file name", config.path},
+      {"--storage " + escape_invalid_utf8(options.storage_url), "a store URL", options.storage_url},
+      {"--study " + escape_invalid_utf8(options.study_name), "a study name", options.study_name}};
+  for (const RecordedName& recorded : names) {
+    const auto invalid = first_invalid_utf8(recorded.name);
+    if (!invalid) continue;
+    throw Error(fmt::format(
+        "{}: expected {} in UTF-8 (the study records it in JSON), found byte {} (0x{:02X}), "
+        "which is not UTF-8",
+        recorded.where, recorded.what, *invalid + 1,
+        static_cast<unsigned char>(recorded.name[*invalid])));
+  }
 }
 
 /// The store of a new search, created.
@@ -332,7 +362,7 @@ void write_json_file(const std::string& path, const nlohmann::json& json) {
   {
     std::ofstream file(temporary);
     if (!file) throw Error(fmt::format("cannot write {}: expected a writable directory", path));
-    file << json.dump(2) << "\n";
+    file << json.dump(2, ' ', false, kReplaceInvalidUtf8) << "\n";
   }
   fs::rename(temporary, path);
 }
@@ -665,7 +695,7 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
     if (!inference.empty()) {
       nlohmann::json result = nlohmann::json::parse(record.result_json);
       result.update(inference);
-      record.result_json = result.dump();
+      record.result_json = result.dump(-1, ' ', false, kReplaceInvalidUtf8);
     }
     evaluation = evaluator.evaluate(architecture, context);
   } catch (const std::exception& error) {
@@ -811,7 +841,7 @@ nlohmann::json train_or_reuse_final_model(const ExperimentConfig& config,
                                      {"final_elapsed_s", seconds_since(final_start)},
                                      {"final_epoch_metrics", epochs},
                                      {"checkpoint", "model.pt"}};
-  store.set_study_value("final_result", final_json.dump());
+  store.set_study_value("final_result", final_json.dump(-1, ' ', false, kReplaceInvalidUtf8));
   store.set_study_value("final_key", final_key);
   return final_json;
 }
@@ -921,6 +951,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   register_torch_strategies();
   StudyClock clock;
   clock.run_start = std::chrono::steady_clock::now();
+  check_recorded_names_are_utf8(config, options);
   if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
     throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
   }

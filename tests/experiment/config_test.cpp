@@ -636,6 +636,19 @@ TEST(ExperimentConfig, FingerprintFollowsWhatShapesTheSearch) {
   EXPECT_EQ(search_fingerprint(base), search_fingerprint(larger_budget));
 }
 
+// Found by a fresh-user test: a study name or data directory that is not UTF-8 (valid in a Linux
+// path) trained every trial and then failed writing summary.json.
+TEST(ExperimentConfig, TextThatIsNotUtf8IsRefusedWithItsKey) {
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "study: \"caf\xe9\xff\"\n").what(),
+               "experiment.yaml:5: study: expected UTF-8 text, found 'caf\\xE9\\xFF', whose "
+               "byte 4 (0xE9) is not UTF-8");
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "data:\n  directory: caf\xe9\n").what(),
+               "experiment.yaml:6: data.directory: expected UTF-8 text, found 'caf\\xE9', whose "
+               "byte 4 (0xE9) is not UTF-8");
+  EXPECT_EQ(parse_experiment_config(std::string(kMinimal) + "study: caf\xc3\xa9\n", "t.yaml").study,
+            "caf\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace nascent
 

@@ -1304,6 +1304,31 @@ TEST_F(SearchTest, ExportAndReportRefuseToWriteOverTheStudy) {
   }
 }
 
+// Found by a fresh-user test: an experiment file named in Latin-1 trained every trial and the
+// final model, then failed writing summary.json, and every rerun failed the same way.
+TEST_F(SearchTest, AnExperimentFileNameThatIsNotUtf8IsRefusedBeforeAnythingTrains) {
+  const ExperimentConfig config =
+      parse_experiment_config(small_config(data_dir_, 1), "caf\xe9.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("latin1_config") + "/study";
+  EXPECT_EQ(testing_support::error_message([&] { run_search(config, options); }),
+            "caf\\xE9.yaml: expected an experiment file name in UTF-8 (the study records it in "
+            "JSON), found byte 4 (0xE9), which is not UTF-8");
+  EXPECT_FALSE(std::filesystem::exists(options.output_dir));
+}
+
+// Found by a fresh-user test: JSON of a path that is not UTF-8 failed with the JSON library's
+// "incomplete UTF-8 string"; the commands' JSON replaces such bytes instead.
+TEST(StudyStatus, JsonOfADirectoryNamedInLatin1IsWritten) {
+  const std::string directory = fresh_directory("status_latin1") + "/caf\xe9";
+  std::filesystem::create_directories(directory);
+  { const Store store(directory + "/study.db"); }
+  int status = 0;
+  const std::string errors = nascent_errors("status --json '" + directory + "'", status);
+  EXPECT_EQ(status, 0) << errors;
+  EXPECT_CONTAINS(nascent_output("status --json '" + directory + "'"), "caf\xef\xbf\xbd");
+}
+
 TEST_F(SearchTest, AStrayLabelIsRefusedInsteadOfAddingClasses) {
   // Labels 0..3 plus one 9: classes 4..8 would have no example.
   std::vector<uint8_t> labels(100);

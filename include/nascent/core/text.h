@@ -26,4 +26,13 @@ std::string format_double(double value);
 /// 64-bit FNV-1a hash.
 uint64_t fnv1a_64(std::string_view text);
 
+/// The offset of the first byte of `text` that does not start a well-formed UTF-8 sequence
+/// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF); nullopt when all of
+/// `text` is UTF-8. Names and paths that nascent records in JSON must be UTF-8.
+std::optional<size_t> first_invalid_utf8(std::string_view text);
+
+/// `text` for a message: each byte outside a well-formed UTF-8 sequence written as \xHH, so
+/// that the message itself is UTF-8 ("caf\xE9").
+std::string escape_invalid_utf8(std::string_view text);
+
 }  // namespace nascent
