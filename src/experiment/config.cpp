@@ -19,6 +19,9 @@ namespace nascent {
 
 namespace {
 
+/// The most LibTorch threads a config may ask for, as the command line's --threads options.
+constexpr int64_t kMaxThreads = 256;
+
 /// What kind of values a macro-space aspect takes.
 enum class AspectKind { kInteger, kNumber, kName, kBoolean, kSkip };
 
@@ -848,9 +851,12 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   }
   if (root["threads"]) {
     config.threads = reader.integer(root["threads"], "threads");
-    if (config.threads < 1) {
-      reader.fail(root["threads"], "threads",
-                  fmt::format("expected an integer >= 1, found {}", config.threads));
+    // The bound of the command line's --threads: far more threads than cores only slows
+    // LibTorch down, and 100000 of them take minutes and hundreds of gigabytes to start.
+    if (config.threads < 1 || config.threads > kMaxThreads) {
+      reader.fail(
+          root["threads"], "threads",
+          fmt::format("expected an integer in [1, {}], found {}", kMaxThreads, config.threads));
     }
   }
 

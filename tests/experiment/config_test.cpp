@@ -636,6 +636,17 @@ TEST(ExperimentConfig, FingerprintFollowsWhatShapesTheSearch) {
   EXPECT_EQ(search_fingerprint(base), search_fingerprint(larger_budget));
 }
 
+// Found by a fresh-user test: threads: 100000 was taken, and LibTorch took minutes and
+// hundreds of gigabytes of address space to start that many.
+TEST(ExperimentConfig, ThreadsAreBoundedAsTheCommandLinesAre) {
+  EXPECT_EQ(parse_experiment_config(std::string(kMinimal) + "threads: 256\n", "t.yaml").threads,
+            256);
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "threads: 100000\n").what(),
+               "experiment.yaml:5: threads: expected an integer in [1, 256], found 100000");
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "threads: 0\n").what(),
+               "experiment.yaml:5: threads: expected an integer in [1, 256], found 0");
+}
+
 // Found by a fresh-user test: a study name or data directory that is not UTF-8 (valid in a Linux
 // path) trained every trial and then failed writing summary.json.
 TEST(ExperimentConfig, TextThatIsNotUtf8IsRefusedWithItsKey) {
