@@ -149,11 +149,21 @@ struct StudySource {
   /// Refuses any other combination, naming `command`.
   void validate(const std::string& command) const {
     if (!storage_url.empty() || !study.empty()) {
-      if (storage_url.empty() || study.empty() || !directory.empty()) {
+      if (storage_url.empty()) {
         throw nascent::Error(fmt::format(
-            "{}: expected a study directory, or --storage and --study together, found another "
-            "combination",
+            "{}: expected --storage with --study (the store that holds the study), found "
+            "--study alone",
             command));
+      }
+      if (study.empty()) {
+        throw nascent::Error(fmt::format(
+            "{}: expected --study with --storage (the study's name in that store), found "
+            "--storage alone",
+            command));
+      }
+      if (!directory.empty()) {
+        throw nascent::Error(fmt::format(
+            "{}: expected a study directory, or --storage and --study, found both", command));
       }
       return;
     }

@@ -602,6 +602,17 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
                   fmt::format("expected an option that {} uses, found one for {} only",
                               strategy.name, join_choices(users)));
     }
+    // REINFORCE's LSTM controller has options of its own, which the factorised one would
+    // ignore as silently.
+    if (strategy.name == "reinforce" && strategy.controller == "factorised") {
+      for (const auto& entry : node) {
+        const std::string key = entry.first.as<std::string>();
+        if (key != "hidden_size" && key != "controller_learning_rate") continue;
+        reader.fail(entry.first, "strategy." + key,
+                    "expected an option that reinforce with controller factorised uses, found "
+                    "one for controller lstm only");
+      }
+    }
   }
 
   try {
@@ -739,9 +750,9 @@ void parse_objectives(const Reader& reader, const YAML::Node& node, ObjectivesCo
 
   if (const YAML::Node optimize = node["optimize"]) {
     if (!optimize.IsSequence() || optimize.size() == 0) {
-      reader.fail(
-          optimize, "objectives.optimize",
-          fmt::format("expected a list of at least one metric, found {}", describe_node(optimize)));
+      reader.fail(optimize, "objectives.optimize",
+                  fmt::format("expected a list of at least one metric, found {}",
+                              optimize.IsSequence() ? "an empty list" : describe_node(optimize)));
     }
     objectives.optimize.clear();
     for (size_t i = 0; i < optimize.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -229,6 +230,18 @@ StudyData load_study_data(const ExperimentConfig& config) {
   // Labels must be 0..K-1 with every class present: a stray label would silently add classes.
   std::vector<int64_t> per_class(static_cast<size_t>(data.num_classes), 0);
   for (int64_t label : train.labels) ++per_class[static_cast<size_t>(label)];
+  // A test label of a class without training examples is the test file's fault as often as the
+  // training file's: name it, rather than only the training labels.
+  const int64_t largest_train_label =
+      train.labels.empty() ? -1 : *std::max_element(train.labels.begin(), train.labels.end());
+  for (int64_t label : data.files.test.labels) {
+    if (per_class[static_cast<size_t>(label)] > 0) continue;
+    throw DataError(fmt::format(
+        "{}: expected test labels (t10k-labels-idx1-ubyte) of classes with training examples, "
+        "found test label {}, whose class has no training example (the largest training label "
+        "is {})",
+        config.data.directory, label, largest_train_label));
+  }
   for (int64_t label = 0; label < data.num_classes; ++label) {
     if (per_class[static_cast<size_t>(label)] == 0) {
       throw DataError(fmt::format(

@@ -660,6 +660,34 @@ TEST(ExperimentConfig, TextThatIsNotUtf8IsRefusedWithItsKey) {
             "caf\xc3\xa9");
 }
 
+// Found by a fresh-user test: reinforce's default controller took the LSTM's options without a
+// word, though options a strategy does not use are refused.
+TEST(ExperimentConfig, LstmOptionsAreRefusedWithTheFactorisedController) {
+  const std::string reinforce = std::string(kMinimal) + "strategy:\n  name: reinforce\n";
+  EXPECT_STREQ(config_error(reinforce + "  hidden_size: 16\n").what(),
+               "experiment.yaml:7: strategy.hidden_size: expected an option that reinforce with "
+               "controller factorised uses, found one for controller lstm only");
+  EXPECT_STREQ(config_error(reinforce + "  controller: factorised\n  controller_learning_rate: "
+                                        "0.1\n")
+                   .what(),
+               "experiment.yaml:8: strategy.controller_learning_rate: expected an option that "
+               "reinforce with controller factorised uses, found one for controller lstm only");
+  const ExperimentConfig lstm = parse_experiment_config(
+      reinforce + "  controller: lstm\n  hidden_size: 16\n  controller_learning_rate: 0.1\n",
+      "t.yaml");
+  EXPECT_EQ(lstm.strategy.hidden_size, 16);
+  try {
+    parse_strategy_spec("reinforce:hidden_size=16");
+    ADD_FAILURE() << "expected nascent::ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("strategy.hidden_size: expected an option that "
+                        "reinforce with controller factorised uses"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace nascent
 

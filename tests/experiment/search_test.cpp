@@ -1329,6 +1329,28 @@ TEST(StudyStatus, JsonOfADirectoryNamedInLatin1IsWritten) {
   EXPECT_CONTAINS(nascent_output("status --json '" + directory + "'"), "caf\xef\xbf\xbd");
 }
 
+// Found by a fresh-user test: a test label of a class the training labels lack was reported as a
+// problem of the training labels.
+TEST_F(SearchTest, ATestLabelWithoutTrainingExamplesNamesTheTestLabels) {
+  std::vector<uint8_t> labels(200);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % 4);
+  labels[7] = 4;
+  testing_support::write_idx_gz(data_dir_ + "/t10k-labels-idx1-ubyte.gz", {200}, labels);
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "t.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("test_label");
+  try {
+    run_search(config, options);
+    FAIL() << "expected an error";
+  } catch (const DataError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              data_dir_ +
+                  ": expected test labels (t10k-labels-idx1-ubyte) of classes with training "
+                  "examples, found test label 4, whose class has no training example (the "
+                  "largest training label is 3)");
+  }
+}
+
 TEST_F(SearchTest, AStrayLabelIsRefusedInsteadOfAddingClasses) {
   // Labels 0..3 plus one 9: classes 4..8 would have no example.
   std::vector<uint8_t> labels(100);
