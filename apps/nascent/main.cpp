@@ -20,6 +20,7 @@
 #include "nascent/core/allocator.h"
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
+#include "nascent/core/text.h"
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
 #include "nascent/experiment/proxy_study.h"
@@ -314,9 +315,9 @@ void print_search_status(const nlohmann::json& status, const std::string& study)
           : std::string());
   if (status.contains("supernet")) {
     const auto& supernet = status["supernet"];
-    std::cout << fmt::format(
-        "  supernet: {} of {} epochs{}\n", supernet["epochs_done"].get<int64_t>(),
-        supernet["epochs"].get<int64_t>(), supernet["trained"].get<bool>() ? ", trained" : "");
+    std::cout << fmt::format("  supernet: {} of {}{}\n", supernet["epochs_done"].get<int64_t>(),
+                             nascent::count_of(supernet["epochs"].get<int64_t>(), "epoch"),
+                             supernet["trained"].get<bool>() ? ", trained" : "");
   }
   // Name the trials in progress, or cut off by a search that was killed.
   for (const auto& trial : status["trial_list"]) {
@@ -449,8 +450,9 @@ int run_bench_nasbench201_command(const std::string& table_path,
         "found {} s: no run could query anything",
         table_path, cheapest_s, options.budget_s));
   }
-  spdlog::info("{}: {} architectures; {} runs per strategy, budget {} s, seed {}", table_path,
-               table.size(), options.runs, options.budget_s, options.seed);
+  spdlog::info("{}: {} architectures; {} per strategy, budget {} s, seed {}", table_path,
+               table.size(), nascent::count_of(options.runs, "run"), options.budget_s,
+               options.seed);
 
   ProgressBar progress;
   options.on_progress = [&](int64_t done, int64_t total) {
@@ -480,15 +482,19 @@ int run_bench_nasbench201_command(const std::string& table_path,
                              label_width, strategy.mean_test_acc_200, deviation,
                              strategy.mean_queries, strategy.wall_seconds);
   }
-  spdlog::info("{} runs in {:.1f} s of wall time", options.runs * result.strategies.size(), wall_s);
+  spdlog::info(
+      "{} in {:.1f} s of wall time",
+      nascent::count_of(options.runs * static_cast<int64_t>(result.strategies.size()), "run"),
+      wall_s);
   // A run ends without a result when its first architecture alone costs more than the budget:
   // say so, rather than leave a bare "nan" to be read as a failure.
   for (const auto& strategy : result.strategies) {
     if (strategy.runs_with_result == options.runs) continue;
     spdlog::warn(
-        "{}: {} of {} runs queried no architecture within --budget-s {} (their first "
+        "{}: {} of {} queried no architecture within --budget-s {} (their first "
         "one cost more); {}",
-        strategy.label, options.runs - strategy.runs_with_result, options.runs, options.budget_s,
+        strategy.label, options.runs - strategy.runs_with_result,
+        nascent::count_of(options.runs, "run"), options.budget_s,
         strategy.runs_with_result == 0 ? "no mean" : "the mean is over the other runs");
   }
 

@@ -92,6 +92,10 @@ size_t utf8_sequence_length(std::string_view text, size_t at) {
 
 }  // namespace
 
+std::string count_of(int64_t count, std::string_view noun) {
+  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
+}
+
 std::optional<size_t> first_invalid_utf8(std::string_view text) {
   for (size_t at = 0; at < text.size();) {
     const size_t length = utf8_sequence_length(text, at);

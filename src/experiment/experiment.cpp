@@ -807,9 +807,10 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
     state.strategy->tell(architecture, observation);
     ++state.counted;
     if (events.on_trial) {
-      events.on_trial(record, epochs == full_epochs
-                                  ? check.short_description
-                                  : fmt::format("{} ({} epochs)", check.short_description, epochs));
+      events.on_trial(
+          record, epochs == full_epochs
+                      ? check.short_description
+                      : fmt::format("{} ({})", check.short_description, count_of(epochs, "epoch")));
     }
   }
 }
@@ -927,9 +928,10 @@ std::unique_ptr<Strategy> darts_strategy(const ExperimentConfig& config,
   darts.operations = config.space.decisions().front().choices;
   darts.seed = derive_seed(config.seed, kSupernetStream + 1);
   darts.checkpoint_path = checkpoint;
-  info(events, fmt::format("supernet: {} epochs, weights on {} images, architecture on {}{}",
-                           darts.epochs, halves.train.size(), halves.validation.size(),
-                           fs::exists(checkpoint) ? ", resuming from supernet.pt" : ""));
+  info(events,
+       fmt::format("supernet: {}, weights on {} images, architecture on {}{}",
+                   count_of(darts.epochs, "epoch"), halves.train.size(), halves.validation.size(),
+                   fs::exists(checkpoint) ? ", resuming from supernet.pt" : ""));
 
   const auto on_epoch = [&](const DartsEpoch& epoch) {
     info(events, fmt::format("supernet epoch {:>3}/{}: loss {:.4f}, accuracy {:.2f}%, "

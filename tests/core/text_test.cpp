@@ -135,5 +135,11 @@ TEST(Utf8, EscapesOnlyTheBytesThatAreNotUtf8) {
   EXPECT_EQ(escape_invalid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
 }
 
+TEST(CountOf, IsSingularForOne) {
+  EXPECT_EQ(count_of(1, "epoch"), "1 epoch");
+  EXPECT_EQ(count_of(0, "run"), "0 runs");
+  EXPECT_EQ(count_of(3, "run"), "3 runs");
+}
+
 }  // namespace
 }  // namespace nascent

@@ -775,10 +775,19 @@ TEST_F(SearchTest, HyperbandTrainsEachRungForItsEpochsAndResumesItsBrackets) {
   options.evaluator_factory = [&](const ExperimentConfig&) {
     return std::make_unique<FidelityRecordingEvaluator>(&epochs_seen);
   };
-  run_search(config, options);
+  std::vector<std::string> descriptions;
+  SearchEvents events;
+  events.on_trial = [&](const TrialRecord&, const std::string& description) {
+    descriptions.push_back(description);
+  };
+  run_search(config, options, events);
 
   // The first bracket: 9 architectures for 1 epoch, the best 3 for 3, the best one for 9.
   EXPECT_EQ(epochs_seen, (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 9}));
+  // A lower rung is named in the trial's line, in the singular for one epoch.
+  ASSERT_EQ(descriptions.size(), 13u);
+  EXPECT_TRUE(descriptions[0].ends_with(" (1 epoch)")) << descriptions[0];
+  EXPECT_TRUE(descriptions[9].ends_with(" (3 epochs)")) << descriptions[9];
   const auto first_run = finished_trials(options.output_dir);
   ASSERT_EQ(first_run.size(), 13u);
   EXPECT_EQ(first_run[0].result_json, R"({"epochs":1})");

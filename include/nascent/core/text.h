@@ -20,6 +20,9 @@ std::optional<std::string> closest_match(std::string_view word,
 /// "a, b or c" for error messages.
 std::string join_choices(const std::vector<std::string>& choices);
 
+/// "1 epoch", "3 epochs": `count` and `noun`, with an "s" unless `count` is 1.
+std::string count_of(int64_t count, std::string_view noun);
+
 /// Shortest decimal text that reads back to the same double ("0.5", "1e-05").
 std::string format_double(double value);
 
