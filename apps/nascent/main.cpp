@@ -20,6 +20,7 @@
 #include "nascent/core/allocator.h"
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
+#include "nascent/core/text.h"
 #include "nascent/experiment/config.h"
 #include "nascent/experiment/experiment.h"
 #include "nascent/experiment/proxy_study.h"
@@ -29,6 +30,7 @@
 #include "nascent/export/model_export.h"
 #include "nascent/report/html_report.h"
 #include "nascent/store/store.h"
+#include "nascent/store/study_files.h"
 #include "nascent/strategy/lstm_controller.h"
 #include "nascent/train/runtime.h"
 
@@ -128,6 +130,12 @@ CLI::Validator number_above(double minimum, const std::string& noun) {
                               [minimum](double value) { return value > minimum; });
 }
 
+/// JSON as the commands print and write it, indented. Bytes that are not UTF-8 (in a path,
+/// say) become U+FFFD rather than an exception that would lose the output.
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string format_accuracy(const nlohmann::json& value) {
   return value.is_number() ? fmt::format("{:.2f}%", value.get<double>() * 100.0) : "-";
 }
@@ -142,11 +150,21 @@ struct StudySource {
   /// Refuses any other combination, naming `command`.
   void validate(const std::string& command) const {
     if (!storage_url.empty() || !study.empty()) {
-      if (storage_url.empty() || study.empty() || !directory.empty()) {
+      if (storage_url.empty()) {
         throw nascent::Error(fmt::format(
-            "{}: expected a study directory, or --storage and --study together, found another "
-            "combination",
+            "{}: expected --storage with --study (the store that holds the study), found "
+            "--study alone",
             command));
+      }
+      if (study.empty()) {
+        throw nascent::Error(fmt::format(
+            "{}: expected --study with --storage (the study's name in that store), found "
+            "--storage alone",
+            command));
+      }
+      if (!directory.empty()) {
+        throw nascent::Error(fmt::format(
+            "{}: expected a study directory, or --storage and --study, found both", command));
       }
       return;
     }
@@ -297,9 +315,9 @@ void print_search_status(const nlohmann::json& status, const std::string& study)
           : std::string());
   if (status.contains("supernet")) {
     const auto& supernet = status["supernet"];
-    std::cout << fmt::format(
-        "  supernet: {} of {} epochs{}\n", supernet["epochs_done"].get<int64_t>(),
-        supernet["epochs"].get<int64_t>(), supernet["trained"].get<bool>() ? ", trained" : "");
+    std::cout << fmt::format("  supernet: {} of {}{}\n", supernet["epochs_done"].get<int64_t>(),
+                             nascent::count_of(supernet["epochs"].get<int64_t>(), "epoch"),
+                             supernet["trained"].get<bool>() ? ", trained" : "");
   }
   // Name the trials in progress, or cut off by a search that was killed.
   for (const auto& trial : status["trial_list"]) {
@@ -331,7 +349,7 @@ void print_search_status(const nlohmann::json& status, const std::string& study)
 int run_status_command(const std::string& output_dir, bool as_json) {
   const nlohmann::json status = nascent::study_status(output_dir);
   if (as_json) {
-    std::cout << status.dump(2) << "\n";
+    std::cout << json_text(status) << "\n";
     return 0;
   }
   print_search_status(status, output_dir);
@@ -342,7 +360,7 @@ int run_shared_status_command(const std::string& storage_url, const std::string&
                               bool as_json) {
   const nlohmann::json status = nascent::shared_study_status(storage_url, study);
   if (as_json) {
-    std::cout << status.dump(2) << "\n";
+    std::cout << json_text(status) << "\n";
     return 0;
   }
   if (status["kind"] == "search") {
@@ -432,8 +450,9 @@ int run_bench_nasbench201_command(const std::string& table_path,
         "found {} s: no run could query anything",
         table_path, cheapest_s, options.budget_s));
   }
-  spdlog::info("{}: {} architectures; {} runs per strategy, budget {} s, seed {}", table_path,
-               table.size(), options.runs, options.budget_s, options.seed);
+  spdlog::info("{}: {} architectures; {} per strategy, budget {} s, seed {}", table_path,
+               table.size(), nascent::count_of(options.runs, "run"), options.budget_s,
+               options.seed);
 
   ProgressBar progress;
   options.on_progress = [&](int64_t done, int64_t total) {
@@ -463,20 +482,24 @@ int run_bench_nasbench201_command(const std::string& table_path,
                              label_width, strategy.mean_test_acc_200, deviation,
                              strategy.mean_queries, strategy.wall_seconds);
   }
-  spdlog::info("{} runs in {:.1f} s of wall time", options.runs * result.strategies.size(), wall_s);
+  spdlog::info(
+      "{} in {:.1f} s of wall time",
+      nascent::count_of(options.runs * static_cast<int64_t>(result.strategies.size()), "run"),
+      wall_s);
   // A run ends without a result when its first architecture alone costs more than the budget:
   // say so, rather than leave a bare "nan" to be read as a failure.
   for (const auto& strategy : result.strategies) {
     if (strategy.runs_with_result == options.runs) continue;
     spdlog::warn(
-        "{}: {} of {} runs queried no architecture within --budget-s {} (their first "
+        "{}: {} of {} queried no architecture within --budget-s {} (their first "
         "one cost more); {}",
-        strategy.label, options.runs - strategy.runs_with_result, options.runs, options.budget_s,
+        strategy.label, options.runs - strategy.runs_with_result,
+        nascent::count_of(options.runs, "run"), options.budget_s,
         strategy.runs_with_result == 0 ? "no mean" : "the mean is over the other runs");
   }
 
   if (!json_path.empty()) {
-    write_file(json_path, nascent::tabular_benchmark_json(result).dump(2) + "\n", "--json");
+    write_file(json_path, json_text(nascent::tabular_benchmark_json(result)) + "\n", "--json");
   }
   const std::string curve = nascent::tabular_curve_csv(result);
   if (curve_csv_path.empty()) {
@@ -584,7 +607,7 @@ int run_proxies_command(const std::string& config_path, const nascent::ProxyStud
   std::cout << fmt::format("{:<10} {:>9} {:>9} {:>10.2f}\n", "training", "", "",
                            result.train_seconds);
   if (!json_path.empty()) {
-    write_file(json_path, nascent::proxy_study_json(result).dump(2) + "\n", "--json");
+    write_file(json_path, json_text(nascent::proxy_study_json(result)) + "\n", "--json");
   }
   return 0;
 }
@@ -597,7 +620,7 @@ int run_pareto_command(const StudySource& source, bool as_json) {
   const nascent::Store store = open_study_source(source);
   const nlohmann::json pareto = nascent::study_pareto(store, source.directory);
   if (as_json) {
-    std::cout << pareto.dump(2) << "\n";
+    std::cout << json_text(pareto) << "\n";
     return 0;
   }
   std::string constraints;
@@ -638,6 +661,8 @@ int run_export_command(const nascent::ModelExportOptions& options) {
 }
 
 int run_report_command(const StudySource& source, const std::string& output) {
+  // Before the store is opened: with --storage, the report must not replace the store's file.
+  nascent::check_study_output(output, "--output", source.directory, source.storage_url);
   const nlohmann::json result =
       nascent::write_study_report(open_study_source(source), source.directory, output);
   if (result.contains("warning")) spdlog::warn("{}", result["warning"].get<std::string>());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <utility>
@@ -111,6 +112,11 @@ Nasbench201Table::Nasbench201Table(std::vector<Nasbench201Record> records,
 
 Nasbench201Table Nasbench201Table::load(const std::string& path,
                                         const Nasbench201SpaceOptions& space_options) {
+  // A directory opens as a stream that reads nothing, and would pass for an empty file.
+  if (std::filesystem::is_directory(path)) {
+    throw DataError(
+        fmt::format("{}: expected a NAS-Bench-201 table (CSV), found a directory", path));
+  }
   std::ifstream file(path);
   if (!file) {
     throw DataError(

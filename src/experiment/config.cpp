@@ -20,6 +20,9 @@ namespace nascent {
 
 namespace {
 
+/// The most LibTorch threads a config may ask for, as the command line's --threads options.
+constexpr int64_t kMaxThreads = 256;
+
 /// What kind of values a macro-space aspect takes.
 enum class AspectKind { kInteger, kNumber, kName, kBoolean, kSkip };
 
@@ -140,9 +143,20 @@ class Reader {
          fmt::format("expected a boolean (true or false), found {}", describe_node(node)));
   }
 
+  /// A non-empty string in UTF-8: names and paths end up in summary.json, and JSON is UTF-8.
   std::string text(const YAML::Node& node, const std::string& key_path) const {
-    if (node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
-    fail(node, key_path, fmt::format("expected a non-empty string, found {}", describe_node(node)));
+    if (!node.IsScalar() || node.Scalar().empty()) {
+      fail(node, key_path,
+           fmt::format("expected a non-empty string, found {}", describe_node(node)));
+    }
+    const std::string& value = node.Scalar();
+    if (const auto invalid = first_invalid_utf8(value)) {
+      fail(node, key_path,
+           fmt::format("expected UTF-8 text, found '{}', whose byte {} (0x{:02X}) is not UTF-8",
+                       escape_invalid_utf8(value), *invalid + 1,
+                       static_cast<unsigned char>(value[*invalid])));
+    }
+    return value;
   }
 
   const std::string& path() const { return path_; }
@@ -589,6 +603,17 @@ void parse_strategy(const Reader& reader, const YAML::Node& node, StrategyOption
                   fmt::format("expected an option that {} uses, found one for {} only",
                               strategy.name, join_choices(users)));
     }
+    // REINFORCE's LSTM controller has options of its own, which the factorised one would
+    // ignore as silently.
+    if (strategy.name == "reinforce" && strategy.controller == "factorised") {
+      for (const auto& entry : node) {
+        const std::string key = entry.first.as<std::string>();
+        if (key != "hidden_size" && key != "controller_learning_rate") continue;
+        reader.fail(entry.first, "strategy." + key,
+                    "expected an option that reinforce with controller factorised uses, found "
+                    "one for controller lstm only");
+      }
+    }
   }
 
   try {
@@ -727,9 +752,9 @@ void parse_objectives(const Reader& reader, const YAML::Node& node, ObjectivesCo
 
   if (const YAML::Node optimize = node["optimize"]) {
     if (!optimize.IsSequence() || optimize.size() == 0) {
-      reader.fail(
-          optimize, "objectives.optimize",
-          fmt::format("expected a list of at least one metric, found {}", describe_node(optimize)));
+      reader.fail(optimize, "objectives.optimize",
+                  fmt::format("expected a list of at least one metric, found {}",
+                              optimize.IsSequence() ? "an empty list" : describe_node(optimize)));
     }
     objectives.optimize.clear();
     for (size_t i = 0; i < optimize.size(); ++i) {
@@ -839,9 +864,12 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   }
   if (root["threads"]) {
     config.threads = reader.integer(root["threads"], "threads");
-    if (config.threads < 1) {
-      reader.fail(root["threads"], "threads",
-                  fmt::format("expected an integer >= 1, found {}", config.threads));
+    // The bound of the command line's --threads: far more threads than cores only slows
+    // LibTorch down, and 100000 of them take minutes and hundreds of gigabytes to start.
+    if (config.threads < 1 || config.threads > kMaxThreads) {
+      reader.fail(
+          root["threads"], "threads",
+          fmt::format("expected an integer in [1, {}], found {}", kMaxThreads, config.threads));
     }
   }
 

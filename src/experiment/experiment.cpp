@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -64,6 +65,10 @@ constexpr int64_t kMaxProcessDeaths = 2;
 /// Proposals in a row that bring nothing new before the space counts as exhausted.
 constexpr int64_t kMaxProposalsWithoutNew = 2000;
 
+/// How JSON text is written: bytes that are not UTF-8 (in a file name, say) become U+FFFD
+/// rather than an exception, which would lose the results of a search at its very end.
+constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -111,6 +116,31 @@ std::optional<Store> open_existing_search_store(const ExperimentConfig& config,
     return std::nullopt;
   }
   return Store(path);
+}
+
+/// Refuses, before anything trains, a name the study would record in JSON that is not UTF-8:
+/// the experiment file's (the config's own strings are checked as it is read), --storage and
+/// --study.
+void check_recorded_names_are_utf8(const ExperimentConfig& config,
+                                   const SearchRunOptions& options) {
+  struct RecordedName {
+    std::string where;
+    std::string what;
+    std::string name;
+  };
+  const RecordedName names[] = {
+      {escape_invalid_utf8(config.path), "an experiment file name", config.path},
+      {"--storage " + escape_invalid_utf8(options.storage_url), "a store URL", options.storage_url},
+      {"--study " + escape_invalid_utf8(options.study_name), "a study name", options.study_name}};
+  for (const RecordedName& recorded : names) {
+    const auto invalid = first_invalid_utf8(recorded.name);
+    if (!invalid) continue;
+    throw Error(fmt::format(
+        "{}: expected {} in UTF-8 (the study records it in JSON), found byte {} (0x{:02X}), "
+        "which is not UTF-8",
+        recorded.where, recorded.what, *invalid + 1,
+        static_cast<unsigned char>(recorded.name[*invalid])));
+  }
 }
 
 /// The store of a new search, created.
@@ -204,6 +234,18 @@ StudyData load_study_data(const ExperimentConfig& config) {
   // Labels must be 0..K-1 with every class present: a stray label would silently add classes.
   std::vector<int64_t> per_class(static_cast<size_t>(data.num_classes), 0);
   for (int64_t label : train.labels) ++per_class[static_cast<size_t>(label)];
+  // A test label of a class without training examples is the test file's fault as often as the
+  // training file's: name it, rather than only the training labels.
+  const int64_t largest_train_label =
+      train.labels.empty() ? -1 : *std::max_element(train.labels.begin(), train.labels.end());
+  for (int64_t label : data.files.test.labels) {
+    if (per_class[static_cast<size_t>(label)] > 0) continue;
+    throw DataError(fmt::format(
+        "{}: expected test labels (t10k-labels-idx1-ubyte) of classes with training examples, "
+        "found test label {}, whose class has no training example (the largest training label "
+        "is {})",
+        config.data.directory, label, largest_train_label));
+  }
   for (int64_t label = 0; label < data.num_classes; ++label) {
     if (per_class[static_cast<size_t>(label)] == 0) {
       throw DataError(fmt::format(
@@ -338,7 +380,7 @@ void write_json_file(const std::string& path, const nlohmann::json& json) {
   {
     std::ofstream file(temporary);
     if (!file) throw Error(fmt::format("cannot write {}: expected a writable directory", path));
-    file << json.dump(2) << "\n";
+    file << json.dump(2, ' ', false, kReplaceInvalidUtf8) << "\n";
   }
   fs::rename(temporary, path);
 }
@@ -674,7 +716,7 @@ TrialRecord run_trial(const ExperimentConfig& config, const Architecture& archit
     if (!inference.empty()) {
       nlohmann::json result = nlohmann::json::parse(record.result_json);
       result.update(inference);
-      record.result_json = result.dump();
+      record.result_json = result.dump(-1, ' ', false, kReplaceInvalidUtf8);
     }
     evaluation = evaluator.evaluate(architecture, context);
   } catch (const std::exception& error) {
@@ -798,9 +840,10 @@ std::string search_loop(const ExperimentConfig& config, const SearchRunOptions& 
     state.strategy->tell(architecture, observation);
     ++state.counted;
     if (events.on_trial) {
-      events.on_trial(record, epochs == full_epochs
-                                  ? check.short_description
-                                  : fmt::format("{} ({} epochs)", check.short_description, epochs));
+      events.on_trial(
+          record, epochs == full_epochs
+                      ? check.short_description
+                      : fmt::format("{} ({})", check.short_description, count_of(epochs, "epoch")));
     }
   }
 }
@@ -845,7 +888,7 @@ nlohmann::json train_or_reuse_final_model(const ExperimentConfig& config,
                                      {"final_elapsed_s", seconds_since(final_start)},
                                      {"final_epoch_metrics", epochs},
                                      {"checkpoint", "model.pt"}};
-  store.set_study_value("final_result", final_json.dump());
+  store.set_study_value("final_result", final_json.dump(-1, ' ', false, kReplaceInvalidUtf8));
   store.set_study_value("final_key", final_key);
   return final_json;
 }
@@ -918,9 +961,10 @@ std::unique_ptr<Strategy> darts_strategy(const ExperimentConfig& config,
   darts.operations = config.space.decisions().front().choices;
   darts.seed = derive_seed(config.seed, kSupernetStream + 1);
   darts.checkpoint_path = checkpoint;
-  info(events, fmt::format("supernet: {} epochs, weights on {} images, architecture on {}{}",
-                           darts.epochs, halves.train.size(), halves.validation.size(),
-                           fs::exists(checkpoint) ? ", resuming from supernet.pt" : ""));
+  info(events,
+       fmt::format("supernet: {}, weights on {} images, architecture on {}{}",
+                   count_of(darts.epochs, "epoch"), halves.train.size(), halves.validation.size(),
+                   fs::exists(checkpoint) ? ", resuming from supernet.pt" : ""));
 
   const auto on_epoch = [&](const DartsEpoch& epoch) {
     info(events, fmt::format("supernet epoch {:>3}/{}: loss {:.4f}, accuracy {:.2f}%, "
@@ -955,6 +999,7 @@ nlohmann::json run_search(const ExperimentConfig& config, const SearchRunOptions
   register_torch_strategies();
   StudyClock clock;
   clock.run_start = std::chrono::steady_clock::now();
+  check_recorded_names_are_utf8(config, options);
   if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir)) {
     throw Error(fmt::format("--out {}: expected a directory, found a file", options.output_dir));
   }

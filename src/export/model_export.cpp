@@ -10,6 +10,7 @@
 #include "nascent/nn/build_network.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
+#include "nascent/store/study_files.h"
 
 namespace nascent {
 
@@ -33,19 +34,29 @@ nlohmann::json read_summary(const std::string& study_dir) {
   }
 }
 
+/// A failed write leaves nothing behind: neither `path` nor its temporary file.
 void write_atomically(const std::string& path, const std::string& bytes) {
   const std::string temporary = path + ".partial";
+  std::error_code error;
   {
     std::ofstream file(temporary, std::ios::binary);
     file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!file) {
+      fs::remove(temporary, error);
       throw Error(
           fmt::format("--output {}: expected a writable file, found that it cannot be "
                       "written",
                       path));
     }
   }
-  fs::rename(temporary, path);
+  fs::rename(temporary, path, error);
+  if (error) {
+    fs::remove(temporary, error);
+    throw Error(
+        fmt::format("--output {}: expected a file that can be replaced, found that it "
+                    "cannot be",
+                    path));
+  }
 }
 
 }  // namespace
@@ -88,6 +99,7 @@ nlohmann::json export_model(const ModelExportOptions& options) {
   if (options.format != "onnx" && options.format != "torch") {
     throw Error(fmt::format("--format: expected onnx or torch, found '{}'", options.format));
   }
+  check_study_output(options.output, "--output", options.study_dir);
   const nlohmann::json summary = read_summary(options.study_dir);
   const nlohmann::json& best = summary.value("best", nlohmann::json());
   const std::string checkpoint = (fs::path(options.study_dir) / "model.pt").string();

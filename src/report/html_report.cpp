@@ -15,6 +15,7 @@
 #include "nascent/nn/cell_network.h"
 #include "nascent/space/nasbench201.h"
 #include "nascent/store/store.h"
+#include "nascent/store/study_files.h"
 
 namespace nascent {
 
@@ -518,6 +519,8 @@ nlohmann::json write_study_report(const std::string& study_dir, const std::strin
 
 nlohmann::json write_study_report(const Store& store, const std::string& study_dir,
                                   const std::string& output) {
+  check_study_output(output, "--output", study_dir);
+
   ReportInput input;
   input.trials = store.trials();
   const auto config_text = store.study_value("config_text");
@@ -562,18 +565,26 @@ nlohmann::json write_study_report(const Store& store, const std::string& study_d
   }
 
   const std::string html = render_html_report(input);
+  // A failed write leaves nothing behind: neither `output` nor its temporary file.
   const std::string temporary = output + ".partial";
+  std::error_code error;
   {
     std::ofstream file(temporary);
     file << html;
     if (!file) {
+      fs::remove(temporary, error);
       throw Error(
           fmt::format("--output {}: expected a writable file, found that it cannot be "
                       "written",
                       output));
     }
   }
-  fs::rename(temporary, output);
+  fs::rename(temporary, output, error);
+  if (error) {
+    fs::remove(temporary, error);
+    throw Error(fmt::format(
+        "--output {}: expected a file that can be replaced, found that it cannot be", output));
+  }
   nlohmann::json result = {{"output", output},
                            {"trials", input.trials.size()},
                            {"bytes", static_cast<int64_t>(html.size())}};

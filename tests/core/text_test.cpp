@@ -119,5 +119,27 @@ TEST(Fnv1a64, AgreesWithAByteLoopOnArchitectureStrings) {
   EXPECT_NE(fnv1a_64("stem.width=16"), fnv1a_64("stem.width=32"));
 }
 
+TEST(Utf8, FindsTheFirstByteThatIsNotUtf8) {
+  EXPECT_EQ(first_invalid_utf8("plain"), std::nullopt);
+  EXPECT_EQ(first_invalid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), std::nullopt);
+  EXPECT_EQ(first_invalid_utf8("caf\xe9"), 3u);           // Latin-1, not UTF-8
+  EXPECT_EQ(first_invalid_utf8("ab\xc3"), 2u);            // cut off
+  EXPECT_EQ(first_invalid_utf8("\xc0\xaf"), 0u);          // overlong '/'
+  EXPECT_EQ(first_invalid_utf8("x\xed\xa0\x80"), 1u);     // a surrogate
+  EXPECT_EQ(first_invalid_utf8("\xf4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(first_invalid_utf8("\xff"), 0u);
+}
+
+TEST(Utf8, EscapesOnlyTheBytesThatAreNotUtf8) {
+  EXPECT_EQ(escape_invalid_utf8("caf\xe9\xff"), "caf\\xE9\\xFF");
+  EXPECT_EQ(escape_invalid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
+}
+
+TEST(CountOf, IsSingularForOne) {
+  EXPECT_EQ(count_of(1, "epoch"), "1 epoch");
+  EXPECT_EQ(count_of(0, "run"), "0 runs");
+  EXPECT_EQ(count_of(3, "run"), "3 runs");
+}
+
 }  // namespace
 }  // namespace nascent

@@ -74,8 +74,8 @@ TEST(ObjectivesConfig, BadValuesNameFileLineAndKey) {
             "exp.yaml:4: objectives.optimise: unknown key; expected one of optimize, constraints, "
             "latency_batch_size, latency_warmup or latency_repeats (did you mean 'optimize'?)");
   EXPECT_EQ(config_message(kBase + "objectives:\n  optimize: []\n"),
-            "exp.yaml:4: objectives.optimize: expected a list of at least one metric, found a "
-            "list");
+            "exp.yaml:4: objectives.optimize: expected a list of at least one metric, found an "
+            "empty list");
 }
 
 Nsga2::Member member(const std::string& name, std::vector<double> costs, double violation = 0) {

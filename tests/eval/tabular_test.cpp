@@ -184,6 +184,12 @@ TEST_F(Nasbench201TableFile, AMissingOrEmptyFileIsNamed) {
             path_ + ": expected a header line, found an empty file");
 }
 
+// Found by a fresh-user test: `bench nasbench201 --table /tmp` said "found an empty file".
+TEST_F(Nasbench201TableFile, ADirectoryIsCalledADirectory) {
+  EXPECT_EQ(error_message([&] { Nasbench201Table::load(directory_); }),
+            directory_ + ": expected a NAS-Bench-201 table (CSV), found a directory");
+}
+
 TEST_F(Nasbench201TableFile, HeaderErrorsNameTheColumn) {
   EXPECT_EQ(load_error([](auto& lines) {
               lines[0] =

@@ -636,6 +636,58 @@ TEST(ExperimentConfig, FingerprintFollowsWhatShapesTheSearch) {
   EXPECT_EQ(search_fingerprint(base), search_fingerprint(larger_budget));
 }
 
+// Found by a fresh-user test: threads: 100000 was taken, and LibTorch took minutes and
+// hundreds of gigabytes of address space to start that many.
+TEST(ExperimentConfig, ThreadsAreBoundedAsTheCommandLinesAre) {
+  EXPECT_EQ(parse_experiment_config(std::string(kMinimal) + "threads: 256\n", "t.yaml").threads,
+            256);
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "threads: 100000\n").what(),
+               "experiment.yaml:5: threads: expected an integer in [1, 256], found 100000");
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "threads: 0\n").what(),
+               "experiment.yaml:5: threads: expected an integer in [1, 256], found 0");
+}
+
+// Found by a fresh-user test: a study name or data directory that is not UTF-8 (valid in a Linux
+// path) trained every trial and then failed writing summary.json.
+TEST(ExperimentConfig, TextThatIsNotUtf8IsRefusedWithItsKey) {
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "study: \"caf\xe9\xff\"\n").what(),
+               "experiment.yaml:5: study: expected UTF-8 text, found 'caf\\xE9\\xFF', whose "
+               "byte 4 (0xE9) is not UTF-8");
+  EXPECT_STREQ(config_error(std::string(kMinimal) + "data:\n  directory: caf\xe9\n").what(),
+               "experiment.yaml:6: data.directory: expected UTF-8 text, found 'caf\\xE9', whose "
+               "byte 4 (0xE9) is not UTF-8");
+  EXPECT_EQ(parse_experiment_config(std::string(kMinimal) + "study: caf\xc3\xa9\n", "t.yaml").study,
+            "caf\xc3\xa9");
+}
+
+// Found by a fresh-user test: reinforce's default controller took the LSTM's options without a
+// word, though options a strategy does not use are refused.
+TEST(ExperimentConfig, LstmOptionsAreRefusedWithTheFactorisedController) {
+  const std::string reinforce = std::string(kMinimal) + "strategy:\n  name: reinforce\n";
+  EXPECT_STREQ(config_error(reinforce + "  hidden_size: 16\n").what(),
+               "experiment.yaml:7: strategy.hidden_size: expected an option that reinforce with "
+               "controller factorised uses, found one for controller lstm only");
+  EXPECT_STREQ(config_error(reinforce + "  controller: factorised\n  controller_learning_rate: "
+                                        "0.1\n")
+                   .what(),
+               "experiment.yaml:8: strategy.controller_learning_rate: expected an option that "
+               "reinforce with controller factorised uses, found one for controller lstm only");
+  const ExperimentConfig lstm = parse_experiment_config(
+      reinforce + "  controller: lstm\n  hidden_size: 16\n  controller_learning_rate: 0.1\n",
+      "t.yaml");
+  EXPECT_EQ(lstm.strategy.hidden_size, 16);
+  try {
+    parse_strategy_spec("reinforce:hidden_size=16");
+    ADD_FAILURE() << "expected nascent::ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("strategy.hidden_size: expected an option that "
+                        "reinforce with controller factorised uses"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace nascent
 

@@ -253,6 +253,14 @@ TEST(BenchCommandTest, RefusesAnUnwritableOutputAndAUselessBudgetBeforeRunning) 
                               "(their first one cost more); no mean"),
             std::string::npos)
       << small_output;
+
+  // One run is counted in the singular.
+  const auto [one_status, one_output] = run_command("bench nasbench201 --table " + table +
+                                                    " --strategies random --runs 1 --budget-s 50");
+  EXPECT_EQ(one_status, 0);
+  EXPECT_NE(one_output.find("1 run per strategy"), std::string::npos) << one_output;
+  EXPECT_NE(one_output.find("info 1 run in "), std::string::npos) << one_output;
+  EXPECT_EQ(one_output.find("1 runs"), std::string::npos) << one_output;
 }
 
 }  // namespace

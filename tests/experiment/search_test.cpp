@@ -20,9 +20,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "error_expectations.h"
 #include "nascent/core/error.h"
@@ -781,10 +783,19 @@ TEST_F(SearchTest, HyperbandTrainsEachRungForItsEpochsAndResumesItsBrackets) {
   options.evaluator_factory = [&](const ExperimentConfig&) {
     return std::make_unique<FidelityRecordingEvaluator>(&epochs_seen);
   };
-  run_search(config, options);
+  std::vector<std::string> descriptions;
+  SearchEvents events;
+  events.on_trial = [&](const TrialRecord&, const std::string& description) {
+    descriptions.push_back(description);
+  };
+  run_search(config, options, events);
 
   // The first bracket: 9 architectures for 1 epoch, the best 3 for 3, the best one for 9.
   EXPECT_EQ(epochs_seen, (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 9}));
+  // A lower rung is named in the trial's line, in the singular for one epoch.
+  ASSERT_EQ(descriptions.size(), 13u);
+  EXPECT_TRUE(descriptions[0].ends_with(" (1 epoch)")) << descriptions[0];
+  EXPECT_TRUE(descriptions[9].ends_with(" (3 epochs)")) << descriptions[9];
   const auto first_run = finished_trials(options.output_dir);
   ASSERT_EQ(first_run.size(), 13u);
   EXPECT_EQ(first_run[0].result_json, R"({"epochs":1})");
@@ -1286,6 +1297,113 @@ final: {{epochs: 1}}
 
 namespace nascent {
 namespace {
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+// Found by a fresh-user test: export and report with --output naming the study's own files
+// exited 0 having replaced the final model, the store or the summary with their output; and an
+// existing directory as --output failed with the filesystem's words, leaving DIR.partial.
+TEST_F(SearchTest, ExportAndReportRefuseToWriteOverTheStudy) {
+  const std::string out = fresh_directory("export_over_study");
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "test.yaml");
+  SearchRunOptions options;
+  options.output_dir = out;
+  const nlohmann::json summary = run_search(config, options);
+  ASSERT_TRUE(summary["best"].is_object());
+  const int64_t best_id = summary["best"]["trial_id"].get<int64_t>();
+  std::map<std::string, std::string> study_bytes;
+  for (const char* name : {"model.pt", "study.db", "summary.json"}) {
+    study_bytes[name] = read_bytes(out + "/" + name);
+  }
+
+  const std::string name = std::filesystem::path(out).filename().string();
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {fmt::format("export {} --trial {} --format onnx --output {}/model.pt", out, best_id, out),
+       out + "/model.pt", out + "/model.pt"},
+      {fmt::format("export {} --trial {} --format torch --output {}/study.db", out, best_id, out),
+       out + "/study.db", out + "/study.db"},
+      {fmt::format("export {} --trial {} --output {}/../{}/summary.json", out, best_id, out, name),
+       fmt::format("{}/../{}/summary.json", out, name), out + "/summary.json"},
+      {fmt::format("report {} --output {}/study.db", out, out), out + "/study.db",
+       out + "/study.db"}};
+  for (const auto& [arguments, output, study_file] : cases) {
+    int status = 0;
+    const std::string errors = nascent_errors(arguments, status);
+    EXPECT_EQ(status, 1) << arguments;
+    EXPECT_EQ(errors, fmt::format("nascent: error: --output {}: expected a file outside the "
+                                  "study, found the study's own {}, which writing would destroy; "
+                                  "choose another file\n",
+                                  output, study_file))
+        << arguments;
+  }
+  for (const auto& [file, bytes] : study_bytes) {
+    EXPECT_EQ(read_bytes(out + "/" + file), bytes) << file;
+  }
+
+  const std::string directory = fresh_directory("export_output_directory");
+  for (const std::string& arguments :
+       {fmt::format("export {} --trial {} --output {}", out, best_id, directory),
+        fmt::format("report {} --output {}", out, directory)}) {
+    int status = 0;
+    const std::string errors = nascent_errors(arguments, status);
+    EXPECT_EQ(status, 1) << arguments;
+    EXPECT_EQ(errors, fmt::format("nascent: error: --output {}: expected a file to write, found "
+                                  "a directory\n",
+                                  directory))
+        << arguments;
+    EXPECT_FALSE(std::filesystem::exists(directory + ".partial")) << arguments;
+  }
+}
+
+// Found by a fresh-user test: an experiment file named in Latin-1 trained every trial and the
+// final model, then failed writing summary.json, and every rerun failed the same way.
+TEST_F(SearchTest, AnExperimentFileNameThatIsNotUtf8IsRefusedBeforeAnythingTrains) {
+  const ExperimentConfig config =
+      parse_experiment_config(small_config(data_dir_, 1), "caf\xe9.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("latin1_config") + "/study";
+  EXPECT_EQ(testing_support::error_message([&] { run_search(config, options); }),
+            "caf\\xE9.yaml: expected an experiment file name in UTF-8 (the study records it in "
+            "JSON), found byte 4 (0xE9), which is not UTF-8");
+  EXPECT_FALSE(std::filesystem::exists(options.output_dir));
+}
+
+// Found by a fresh-user test: JSON of a path that is not UTF-8 failed with the JSON library's
+// "incomplete UTF-8 string"; the commands' JSON replaces such bytes instead.
+TEST(StudyStatus, JsonOfADirectoryNamedInLatin1IsWritten) {
+  const std::string directory = fresh_directory("status_latin1") + "/caf\xe9";
+  std::filesystem::create_directories(directory);
+  { const Store store(directory + "/study.db"); }
+  int status = 0;
+  const std::string errors = nascent_errors("status --json '" + directory + "'", status);
+  EXPECT_EQ(status, 0) << errors;
+  EXPECT_CONTAINS(nascent_output("status --json '" + directory + "'"), "caf\xef\xbf\xbd");
+}
+
+// Found by a fresh-user test: a test label of a class the training labels lack was reported as a
+// problem of the training labels.
+TEST_F(SearchTest, ATestLabelWithoutTrainingExamplesNamesTheTestLabels) {
+  std::vector<uint8_t> labels(200);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % 4);
+  labels[7] = 4;
+  testing_support::write_idx_gz(data_dir_ + "/t10k-labels-idx1-ubyte.gz", {200}, labels);
+  const ExperimentConfig config = parse_experiment_config(small_config(data_dir_, 1), "t.yaml");
+  SearchRunOptions options;
+  options.output_dir = fresh_directory("test_label");
+  try {
+    run_search(config, options);
+    FAIL() << "expected an error";
+  } catch (const DataError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              data_dir_ +
+                  ": expected test labels (t10k-labels-idx1-ubyte) of classes with training "
+                  "examples, found test label 4, whose class has no training example (the "
+                  "largest training label is 3)");
+  }
+}
 
 TEST_F(SearchTest, AStrayLabelIsRefusedInsteadOfAddingClasses) {
   // Labels 0..3 plus one 9: classes 4..8 would have no example.

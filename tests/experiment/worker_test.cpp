@@ -368,11 +368,15 @@ TEST_P(WorkerTest, ParetoAndReportReadAStudyFromItsStore) {
   EXPECT_CONTAINS(report.output, "report of 3 trials written to " + html);
   EXPECT_CONTAINS(read_text(html), "chart-accuracy-trial");
 
+  // Found by a fresh-user test: each of these said "found another combination".
   EXPECT_CONTAINS(run_nascent("pareto " + directory_ + " " + source, directory_).errors,
-                  "pareto: expected a study directory, or --storage and --study together, found "
-                  "another combination");
+                  "pareto: expected a study directory, or --storage and --study, found both");
   EXPECT_CONTAINS(run_nascent("report --output x.html --study " + study_, directory_).errors,
-                  "report: expected a study directory, or --storage and --study together");
+                  "report: expected --storage with --study (the store that holds the study), "
+                  "found --study alone");
+  EXPECT_CONTAINS(run_nascent(fmt::format("status --storage '{}'", url_), directory_).errors,
+                  "status: expected --study with --storage (the study's name in that store), "
+                  "found --storage alone");
   EXPECT_CONTAINS(run_nascent("pareto", directory_).errors,
                   "pareto: expected a study directory, or --storage and --study, found neither");
 }

@@ -13,7 +13,9 @@
 #include <iterator>
 #include <regex>
 
+#include "error_expectations.h"
 #include "nascent/store/store.h"
+#include "nascent/store/study_files.h"
 #include "test_support.h"
 
 namespace nascent {
@@ -232,6 +234,60 @@ TEST(HtmlReport, RefusesADirectoryWithoutAStudy) {
               std::string::npos);
   }
   EXPECT_FALSE(std::filesystem::exists(dir + "/report.html"));
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+// Found by a fresh-user test: `nascent report DIR --output DIR/study.db` replaced the study's
+// store with the page, and the trials were gone.
+TEST(HtmlReport, RefusesAnOutputThatIsOneOfTheStudysOwnFiles) {
+  const std::string dir = write_study();
+  const std::string store_bytes = read_bytes(dir + "/study.db");
+  const std::string summary_bytes = read_bytes(dir + "/summary.json");
+  const std::string name = std::filesystem::path(dir).filename().string();
+  std::filesystem::create_symlink(dir + "/study.db", dir + "/link.html");
+
+  // Each way of naming a study's file: directly, through `..`, through a symbolic link.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {dir + "/study.db", dir + "/study.db"},
+      {dir + "/summary.json", dir + "/summary.json"},
+      {dir + "/../" + name + "/./study.db", dir + "/study.db"},
+      {dir + "/link.html", dir + "/study.db"},
+      {dir + "/model.pt", dir + "/model.pt"}};
+  for (const auto& [output, study_file] : cases) {
+    EXPECT_EQ(testing_support::error_message([&] { write_study_report(dir, output); }),
+              fmt::format("--output {}: expected a file outside the study, found the study's own "
+                          "{}, which writing would destroy; choose another file",
+                          output, study_file));
+  }
+  EXPECT_EQ(read_bytes(dir + "/study.db"), store_bytes);
+  EXPECT_EQ(read_bytes(dir + "/summary.json"), summary_bytes);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/model.pt"));
+
+  // With --storage, the store's file and those SQLite keeps beside it are the study's.
+  const std::string database = dir + "/shared.db";
+  for (const std::string& output : {database, database + "-wal"}) {
+    EXPECT_EQ(testing_support::error_message(
+                  [&] { check_study_output(output, "--output", "", "sqlite://" + database); }),
+              fmt::format("--output {}: expected a file outside the study, found the study's own "
+                          "{}, which writing would destroy; choose another file",
+                          output, output));
+  }
+  check_study_output(dir + "/report.html", "--output", dir, "sqlite://" + database);
+}
+
+// Found by a fresh-user test: an existing directory as --output failed with the filesystem's
+// "cannot rename: Is a directory" and left DIR.partial behind.
+TEST(HtmlReport, RefusesADirectoryAsOutputAndLeavesNothing) {
+  const std::string dir = write_study();
+  const std::string output = fresh_directory("report_output_directory");
+  EXPECT_EQ(testing_support::error_message([&] { write_study_report(dir, output); }),
+            fmt::format("--output {}: expected a file to write, found a directory", output));
+  EXPECT_FALSE(std::filesystem::exists(output + ".partial"));
+  EXPECT_TRUE(std::filesystem::is_empty(output));
 }
 
 }  // namespace
