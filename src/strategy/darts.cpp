@@ -103,7 +103,6 @@ int64_t load_checkpoint(const std::string& path, const std::string& settings,
                         torch::optim::Optimizer& weight_optimizer,
                         torch::optim::Optimizer& architecture_optimizer) {
   if (path.empty() || !fs::exists(path)) return 0;
-  std::string stored_settings;
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
@@ -111,7 +110,7 @@ int64_t load_checkpoint(const std::string& path, const std::string& settings,
     // the settings that decide them.
     c10::IValue stored;
     archive.read("settings", stored);
-    stored_settings = stored.toStringRef();
+    const std::string& stored_settings = stored.toStringRef();
     if (stored_settings != settings) {
       throw Error(
           fmt::format("{}: expected a DARTS supernet checkpoint of this study's settings, "
