@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 
 #include "nascent/core/error.h"
 #include "nascent/core/interrupt.h"
@@ -41,34 +40,17 @@ DecisionProbabilities probabilities_of(const torch::Tensor& architecture_weights
   return probabilities;
 }
 
-/// What decides the shapes in a checkpoint and the course of training, one "key=value" a word.
+/// What decides the shapes in a checkpoint and the course of training: one line of "key=value"
+/// words after "supernet:", the form describe_first_difference() narrows to the word that
+/// differs.
 std::string checkpoint_settings(const ImageShape& input, int64_t num_classes,
                                 const DartsOptions& options) {
   return fmt::format(
-      "input={} classes={} cells_per_stage={} channels={} operations={} epochs={} "
+      "supernet: input={} classes={} cells_per_stage={} channels={} operations={} epochs={} "
       "architecture_learning_rate={} architecture_weight_decay={} {} seed={}",
       input.to_string(), num_classes, options.network.cells_per_stage, options.network.channels,
       fmt::join(options.operations, ","), options.epochs, options.architecture_learning_rate,
       options.architecture_weight_decay, describe_train_options(options.weights), options.seed);
-}
-
-/// "channels was 4, now 8": the first word of two settings texts that differs.
-std::string first_setting_difference(const std::string& stored, const std::string& wanted) {
-  std::istringstream stored_words(stored);
-  std::istringstream wanted_words(wanted);
-  std::string stored_word;
-  std::string wanted_word;
-  while (stored_words >> stored_word) {
-    if (!(wanted_words >> wanted_word)) wanted_word.clear();
-    if (stored_word == wanted_word) continue;
-    const std::string key = stored_word.substr(0, stored_word.find('='));
-    const auto value = [](const std::string& word) {
-      const size_t equals = word.find('=');
-      return equals == std::string::npos ? word : word.substr(equals + 1);
-    };
-    return fmt::format("{} was {}, now {}", key, value(stored_word), value(wanted_word));
-  }
-  return "none";
 }
 
 /// Everything a later call needs to continue: written to a temporary file and renamed, so a
@@ -116,7 +98,7 @@ int64_t load_checkpoint(const std::string& path, const std::string& settings,
           fmt::format("{}: expected a DARTS supernet checkpoint of this study's settings, "
                       "found one of other settings (first difference: {}); delete it to "
                       "train the supernet from the start",
-                      path, first_setting_difference(stored_settings, settings)));
+                      path, describe_first_difference(stored_settings, settings)));
     }
     torch::Tensor epoch;
     archive.read("epoch", epoch);

@@ -112,8 +112,9 @@ TEST(DartsSupernet, ACheckpointOfOtherSettingsIsRefusedNamingTheFile) {
   });
   EXPECT_EQ(message, path +
                          ": expected a DARTS supernet checkpoint of this study's settings, "
-                         "found one of other settings (first difference: channels was 4, now "
-                         "8); delete it to train the supernet from the start");
+                         "found one of other settings (first difference: in supernet was "
+                         "'channels=4', now 'channels=8'); delete it to train the supernet from "
+                         "the start");
 }
 
 }  // namespace
