@@ -432,21 +432,15 @@ void CreateStudyOptions::validate() const {
 
 nlohmann::json create_study(const ExperimentConfig& config, const CreateStudyOptions& options) {
   options.validate();
-  if (is_weight_sharing(config.strategy.name)) {
-    // The supernet is one training run; it does not split into trials workers could claim.
+  // Workers claim one full-fidelity trial at a time: brackets across workers are not built, and
+  // a supernet is one training run that does not split into trials.
+  if (is_multi_fidelity(config.strategy.name) || is_weight_sharing(config.strategy.name)) {
     throw Error(fmt::format(
-        "{}: strategy {}: expected a strategy whose trials workers can claim (random, evolution, "
-        "local, reinforce, bo), found one that first trains a supernet; run it with `nascent "
-        "search`",
-        config.path, config.strategy.name));
-  }
-  if (is_multi_fidelity(config.strategy.name)) {
-    // Workers claim one full-fidelity trial at a time; brackets across workers are not built.
-    throw Error(fmt::format(
-        "{}: strategy {}: expected a single-fidelity strategy for a study run by workers "
-        "(random, evolution, local, reinforce, bo), found a multi-fidelity one; run it with "
-        "`nascent search`",
-        config.path, config.strategy.name));
+        "{}: strategy {}: expected a strategy whose trials workers can claim one at a time "
+        "(random, evolution, local, reinforce, bo), found {}; run it with `nascent search`",
+        config.path, config.strategy.name,
+        is_multi_fidelity(config.strategy.name) ? "a multi-fidelity one"
+                                                : "one that first trains a supernet"));
   }
   if (config.budget.max_trials <= 0 && config.budget.time_limit_min <= 0) {
     throw Error("budget: expected --max-trials or --time-limit-min above 0, found no limit");

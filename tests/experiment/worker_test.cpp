@@ -440,6 +440,25 @@ TEST(CreateStudyTest, TheDataAndTheSpaceAreCheckedAsSearchChecksThem) {
                   "for input [1, 12, 12], found none in 2000 samples");
 }
 
+TEST(CreateStudyTest, StrategiesWhoseWorkDoesNotSplitIntoTrialsAreRefused) {
+  CreateStudyOptions options;
+  options.storage_url = "sqlite://" + fresh_directory("create_study_strategies") + "/study.db";
+  options.study = "split";
+  options.table_path = kTable;
+  const auto refusal = [&](const std::string& strategy) {
+    const ExperimentConfig config = parse_experiment_config(study_config(10, strategy), "d.yaml");
+    return error_message([&] { create_study(config, options); });
+  };
+  EXPECT_EQ(refusal("hyperband"),
+            "d.yaml: strategy hyperband: expected a strategy whose trials workers can claim one at "
+            "a time (random, evolution, local, reinforce, bo), found a multi-fidelity one; run it "
+            "with `nascent search`");
+  EXPECT_EQ(refusal("darts"),
+            "d.yaml: strategy darts: expected a strategy whose trials workers can claim one at a "
+            "time (random, evolution, local, reinforce, bo), found one that first trains a "
+            "supernet; run it with `nascent search`");
+}
+
 TEST(CreateStudyTest, BadSettingsAreNamed) {
   const ExperimentConfig config = parse_experiment_config(study_config(10), "distributed.yaml");
   CreateStudyOptions options;
